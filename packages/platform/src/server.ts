@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { problemContentType } from '@onevote/contracts';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import { body as problemBody, toProblem } from './problem.ts';
+import { type ReadinessCheck, runChecks } from './readiness.ts';
+
+export const bodyLimitBytes = 16 * 1024;
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface ServerOptions {
+  service: string;
+  logger: Logger;
+  metrics: Metrics;
+  /** What `/readyz` checks: every dependency the service needs to answer requests. */
+  readiness: ReadinessCheck[];
+  /** Comma-separated addresses or CIDRs whose `x-forwarded-*` headers are believed. */
+  trustedProxies: string;
+}
+
+export type App = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+/**
+ * The Fastify instance every service starts from: problem+json errors, 404/405, a 16 KiB body
+ * limit, `x-request-id` in and out, RED metrics per route, and `/healthz`, `/readyz`, `/metrics`.
+ */
+export function createServer(options: ServerOptions): App {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    // Per-request log lines cost more than the request at our rates; RED metrics count requests,
+    // and errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: bodyLimitBytes,
+    trustProxy: options.trustedProxies
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    ajv: {
+      // Unknown members and wrong types are refused, never silently dropped or coerced (I5).
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  // Only JSON is accepted; Fastify's default text/plain parser would let a wrong content type through.
+  app.removeContentTypeParser('text/plain');
+
+  const routePatterns: { method: string; pattern: RegExp }[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const pattern = new RegExp(
+      `^${route.url
+        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/:\w+/g, '[^/]+')
+        .replace(/\*/g, '.*')}/?$`,
+    );
+    for (const method of methods) routePatterns.push({ method: String(method), pattern });
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const { requests, duration } = options.metrics.http;
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const method = request.method;
+    requests.inc({ method, route, status: reply.statusCode });
+    duration.observe({ method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const { body, headers, clientError } = toProblem(err, request.id);
+    if (!clientError) request.log.error({ err, url: request.routeOptions.url }, 'request failed');
+    else if (body.status === 503) request.log.warn({ code: body.code, detail: body.detail }, 'unavailable');
+    return reply.status(body.status).headers(headers).type(problemContentType).send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = [
+      ...new Set(
+        routePatterns.filter((r) => r.pattern.test(path) && r.method !== request.method).map((r) => r.method),
+      ),
+    ];
+    if (allowed.length > 0) {
+      return sendProblem(reply, request, 'method_not_allowed', `${request.method} is not allowed here`, {
+        allow: allowed.join(', '),
+      });
+    }
+    return sendProblem(reply, request, 'not_found', `No route for ${request.method} ${path}`);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', service: options.service }));
+  app.get('/readyz', async (request, reply) => {
+    const report = await runChecks(options.readiness);
+    if (report.ready) return { status: 'ready', service: options.service, checks: report.checks };
+    reply.status(503).type(problemContentType);
+    return {
+      ...problemBody('unavailable', `Not ready: ${report.failing.join(', ')}`, request.id),
+      checks: report.checks,
+    };
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(options.metrics.registry.contentType);
+    return options.metrics.registry.metrics();
+  });
+
+  return app;
+}
+
+function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  code: 'not_found' | 'method_not_allowed',
+  detail: string,
+  headers: Record<string, string> = {},
+) {
+  const body = problemBody(code, detail, request.id);
+  return reply.status(body.status).headers(headers).type(problemContentType).send(body);
+}

@@ -1,0 +1,15 @@
+import { createLogger, createMetrics, loadConfigOrExit, runService } from '@onevote/platform';
+import { buildApp } from './app.ts';
+import { configSchema } from './config.ts';
+
+const config = loadConfigOrExit('gateway', configSchema);
+const logger = createLogger('gateway', config.LOG_LEVEL);
+const app = await buildApp({ config, logger, metrics: createMetrics('gateway') });
+await runService({
+  app,
+  host: config.HOST,
+  port: config.PORT,
+  logger,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+});
+logger.info({ port: config.PORT }, 'gateway listening');

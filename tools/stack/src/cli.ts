@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { MissingBinaryError } from './binaries.ts';
+import { startInfra } from './infra.ts';
+import { repoRoot } from './services.ts';
+import { type Stack, startStack } from './stack.ts';
+
+const [command = 'start', ...args] = process.argv.slice(2);
+
+async function start() {
+  const dir = join(repoRoot, '.data');
+  console.log(
+    '[stack] starting PostgreSQL, Redis and NATS under .data/ (unless DATABASE_URL, REDIS_URL, NATS_URL are set)',
+  );
+  const stack = await startStack({ dir, portMode: 'fixed', logTo: 'stdout', seed: true });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n[stack] ${signal}: stopping every service, then PostgreSQL, Redis and NATS`);
+    await stack.stop();
+    console.log('[stack] stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  watchForCrashes(stack, () => stopping);
+  printBanner(stack);
+}
+
+/** A service that dies is started again (after a pause), like a Deployment would. */
+function watchForCrashes(stack: Stack, stopping: () => boolean) {
+  for (const [name, service] of stack.services) {
+    void service.process.exited.then(async (code) => {
+      if (stopping()) return;
+      console.error(`[stack] ${name} exited with code ${code}; starting it again in 2 s`);
+      await new Promise((r) => setTimeout(r, 2000));
+      if (stopping()) return;
+      try {
+        await stack.restart(name);
+        watchForCrashes({ ...stack, services: new Map([[name, stack.services.get(name)!]]) }, stopping);
+      } catch (err) {
+        console.error(`[stack] ${name} did not come back: ${(err as Error).message}`);
+      }
+    });
+  }
+}
+
+function printBanner(stack: Stack) {
+  const rows = [...stack.services.values()].map((s) => `    ${s.def.name.padEnd(10)} ${s.url}`);
+  const infra = stack.infra;
+  console.log(
+    [
+      '',
+      '  OneVote is running.',
+      '',
+      `  Web UI and API:  ${stack.gatewayUrl}`,
+      `  Admin login:     ${process.env.ONEVOTE_ADMIN_EMAIL ?? 'admin@onevote.local'} (password from ONEVOTE_ADMIN_PASSWORD, default admin-password-123)`,
+      '',
+      '  Services:',
+      ...rows,
+      '',
+      `  PostgreSQL ${redactUrl(infra.postgresAdminUrl)}   Redis ${infra.redisUrl}   NATS ${infra.natsUrl}`,
+      '',
+      '  Press Ctrl-C to stop everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+function redactUrl(url: string) {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+function findTests(dir: string, out: string[] = []): string[] {
+  for (const entry of readdirSync(dir)) {
+    if (entry === 'node_modules' || entry.startsWith('.') || entry === 'dist') continue;
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) findTests(path, out);
+    else if (/\.test\.ts$/.test(entry)) out.push(path);
+  }
+  return out;
+}
+
+/**
+ * `npm test`: private PostgreSQL, Redis and NATS in a temporary directory, then Node's test runner
+ * over every `*.test.ts`. Test files create their own databases, buckets and services on them.
+ * Extra arguments filter test files by path prefix.
+ */
+async function test() {
+  const dir = mkdtempSync(join(tmpdir(), 'onevote-test-'));
+  const files = ['packages', 'services', 'tools', 'web']
+    .flatMap((d) => {
+      try {
+        return findTests(join(repoRoot, d));
+      } catch {
+        return [];
+      }
+    })
+    .filter(
+      (f) => args.length === 0 || args.some((a) => relative(repoRoot, f).startsWith(a.replace(/^\.\//, ''))),
+    )
+    .sort();
+  const infra = await startInfra({ dir, env: process.env });
+  let code = 1;
+  try {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-reporter=spec',
+        `--test-concurrency=${process.env.ONEVOTE_TEST_CONCURRENCY ?? 2}`,
+        '--test-timeout=180000',
+        ...files.map((f) => relative(repoRoot, f)),
+      ],
+      {
+        cwd: repoRoot,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          ONEVOTE_TEST_PG_ADMIN_URL: infra.postgresAdminUrl,
+          ONEVOTE_TEST_REDIS_URL: infra.redisUrl,
+          ONEVOTE_TEST_NATS_URL: infra.natsUrl,
+          ONEVOTE_TEST_DIR: dir,
+        },
+      },
+    );
+    process.on('SIGINT', () => child.kill('SIGINT'));
+    code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+  } finally {
+    await infra.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(code);
+}
+
+const commands: Record<string, () => Promise<void>> = { start, test };
+const run = commands[command];
+if (!run) {
+  console.error(`usage: cli.ts start | test [path-prefix...]`);
+  process.exit(2);
+}
+run().catch((err) => {
+  if (err instanceof MissingBinaryError) console.error(`[stack] ${err.message}`);
+  else console.error('[stack] failed:', err);
+  process.exit(1);
+});

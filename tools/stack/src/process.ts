@@ -1,0 +1,83 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+export interface ProcessSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  /** Where its output goes: a file, or this process's stdout with a `[name]` prefix. */
+  logFile?: string;
+  /** Signal for a clean stop (PostgreSQL: SIGINT = fast shutdown). */
+  stopSignal?: NodeJS.Signals;
+}
+
+/** A child process of the supervisor that can be stopped cleanly, or killed, and waited for. */
+export class ManagedProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  private exitCode: number | null | undefined;
+  private log: WriteStream | undefined;
+
+  constructor(readonly spec: ProcessSpec) {
+    this.child = spawn(spec.command, spec.args, {
+      env: spec.env ?? process.env,
+      cwd: spec.cwd,
+      uid: spec.uid,
+      gid: spec.gid,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (spec.logFile) {
+      this.log = createWriteStream(spec.logFile, { flags: 'a' });
+      this.child.stdout?.pipe(this.log, { end: false });
+      this.child.stderr?.pipe(this.log, { end: false });
+    } else {
+      for (const stream of [this.child.stdout, this.child.stderr]) {
+        if (!stream) continue;
+        createInterface({ input: stream }).on('line', (line) =>
+          process.stdout.write(`[${spec.name}] ${line}\n`),
+        );
+      }
+    }
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exitCode = code ?? (signal ? null : 0);
+        this.log?.end();
+        resolve(this.exitCode);
+      });
+      this.child.once('error', (err) => {
+        process.stderr.write(`[stack] ${spec.name} failed to start: ${err.message}\n`);
+        this.exitCode = -1;
+        resolve(-1);
+      });
+    });
+  }
+
+  get pid() {
+    return this.child.pid;
+  }
+
+  get running() {
+    return this.exitCode === undefined;
+  }
+
+  /** Asks the process to stop; kills it if it has not exited within `timeoutMs`. */
+  async stop(timeoutMs = 8000): Promise<void> {
+    if (!this.running) return;
+    this.child.kill(this.spec.stopSignal ?? 'SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** `kill -9`: for fault tests. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Helpers for test files. Under `npm test` the runner has started PostgreSQL, Redis and NATS and
+ * passes their URLs in the environment; a file run on its own (`node --import tsx --test f.ts`)
+ * starts private ones for itself. Each test file gets its own database and names, so files can run
+ * in parallel without seeing each other's data.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { type Infra, startInfra } from './infra.ts';
+import { provisionDatabase } from './provision.ts';
+import { type Stack, type StackOptions, startStack } from './stack.ts';
+
+let shared: Promise<Infra> | undefined;
+
+export function testInfra(): Promise<Infra> {
+  shared ??= (async () => {
+    const env = process.env;
+    if (env.ONEVOTE_TEST_PG_ADMIN_URL && env.ONEVOTE_TEST_REDIS_URL && env.ONEVOTE_TEST_NATS_URL) {
+      return {
+        postgresAdminUrl: env.ONEVOTE_TEST_PG_ADMIN_URL,
+        redisUrl: env.ONEVOTE_TEST_REDIS_URL,
+        natsUrl: env.ONEVOTE_TEST_NATS_URL,
+        servers: {},
+        stop: async () => {},
+      };
+    }
+    const infra = await startInfra({ dir: testDir('infra'), env: {} });
+    after(() => infra.stop());
+    return infra;
+  })();
+  return shared;
+}
+
+/** A short random name, for databases, buckets and key prefixes. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+export function testDir(name: string): string {
+  const base = process.env.ONEVOTE_TEST_DIR ?? tmpdir();
+  return mkdtempSync(join(base, `${name}-`));
+}
+
+/** A new database with every service's role and schema; returns each service's URL and the admin URL. */
+export async function freshDatabase(): Promise<{
+  name: string;
+  adminUrl: string;
+  urls: Record<string, string>;
+}> {
+  const infra = await testInfra();
+  const name = uniqueName('t');
+  const urls = await provisionDatabase(infra.postgresAdminUrl, name);
+  const adminUrl = new URL(infra.postgresAdminUrl);
+  adminUrl.pathname = `/${name}`;
+  return { name, adminUrl: adminUrl.toString(), urls };
+}
+
+/**
+ * The whole stack (every service as its own process) on the shared servers, with a fresh database,
+ * random ports and per-run NATS bucket names; stopped after the file's tests.
+ */
+export async function startTestStack(options: Partial<StackOptions> = {}): Promise<Stack> {
+  const infra = await testInfra();
+  const stack = await startStack({
+    dir: testDir('stack'),
+    portMode: 'random',
+    logTo: 'files',
+    infra,
+    database: uniqueName('t'),
+    logLevel: 'warn',
+    ...options,
+    extraEnv: { ELECTIONS_BUCKET: uniqueName('elections'), ...options.extraEnv },
+  });
+  after(() => stack.stop());
+  return stack;
+}
+
+export { waitFor } from './wait.ts';
