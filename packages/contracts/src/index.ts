@@ -1,3 +1,4 @@
+export type { TallyChanged } from './events.ts';
 export { openApiDocument } from './openapi.ts';
 export {
   type ProblemBody,

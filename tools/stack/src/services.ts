@@ -15,11 +15,18 @@ export interface ServiceDef {
   port: number;
   /** Secrets this service is given; no service sees the others'. */
   secrets: (keyof StackSecrets)[];
+  /** Variables passed through from the supervisor's own environment when set. */
+  passEnv?: string[];
 }
 
 // Start order matters only for the seed step; every service waits for its own dependencies.
 export const serviceDefs: ServiceDef[] = [
-  { name: 'identity', port: 8081, secrets: ['ALTCHA_HMAC_KEY', 'KEY_ENCRYPTION_KEY'] },
+  {
+    name: 'identity',
+    port: 8081,
+    secrets: ['ALTCHA_HMAC_KEY', 'KEY_ENCRYPTION_KEY'],
+    passEnv: ['ONEVOTE_ADMIN_EMAIL', 'ONEVOTE_ADMIN_PASSWORD'],
+  },
   { name: 'ballot', port: 8082, secrets: [] },
   { name: 'vote-api', port: 8083, secrets: ['ALTCHA_HMAC_KEY'] },
   { name: 'results', port: 8084, secrets: [] },
@@ -72,6 +79,7 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
   const databaseUrl = ctx.databaseUrls[def.name];
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   for (const key of def.secrets) env[key] = ctx.secrets[key];
+  for (const key of def.passEnv ?? []) if (process.env[key]) env[key] = process.env[key];
   return { ...env, ...ctx.extraEnv };
 }
 

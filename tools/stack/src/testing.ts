@@ -14,6 +14,12 @@ import { provisionDatabase } from './provision.ts';
 import { type Stack, type StackOptions, startStack } from './stack.ts';
 
 let shared: Promise<Infra> | undefined;
+let privateInfra: Infra | undefined;
+
+// Registered at import, so it belongs to the test file's root and runs after all of its tests.
+after(async () => {
+  await privateInfra?.stop();
+});
 
 export function testInfra(): Promise<Infra> {
   shared ??= (async () => {
@@ -27,9 +33,9 @@ export function testInfra(): Promise<Infra> {
         stop: async () => {},
       };
     }
-    const infra = await startInfra({ dir: testDir('infra'), env: {} });
-    after(() => infra.stop());
-    return infra;
+    // Run alone (not under `npm test`): private servers for this process, stopped by the hook below.
+    privateInfra = await startInfra({ dir: testDir('infra'), env: {} });
+    return privateInfra;
   })();
   return shared;
 }

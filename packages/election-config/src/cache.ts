@@ -1,0 +1,128 @@
+import type { KV, KvEntry } from '@nats-io/kv';
+import type { Logger } from '@onevote/platform';
+import type { ElectionConfig } from './publisher.ts';
+
+export type ConfigListener = (id: string, config: ElectionConfig | undefined) => void;
+
+export interface CacheOptions {
+  logger: Logger;
+  /** Safety net: re-read every key this often, whatever the watch delivered. */
+  resyncIntervalMs?: number;
+}
+
+/**
+ * An in-memory copy of every election config, kept current by a KV watch (changes arrive within
+ * milliseconds) and by a periodic re-read that heals anything a watch lost across a NATS restart.
+ * Reads are synchronous map lookups: this is what the hot path consults.
+ */
+export class ElectionConfigCache {
+  private readonly configs = new Map<string, ElectionConfig>();
+  private readonly revisions = new Map<string, number>();
+  private readonly listeners = new Set<ConfigListener>();
+  private stopped = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private watchLoop: Promise<void> | undefined;
+
+  private constructor(
+    private readonly kv: KV,
+    private readonly options: CacheOptions,
+  ) {}
+
+  /** Loads every config, then keeps watching; resolves once the copy is complete. */
+  static async start(kv: KV, options: CacheOptions): Promise<ElectionConfigCache> {
+    const cache = new ElectionConfigCache(kv, options);
+    await cache.resync();
+    cache.watchLoop = cache.watchForever();
+    cache.resyncTimer = setInterval(() => {
+      cache
+        .resync()
+        .catch((err) =>
+          options.logger.warn({ err: (err as Error).message }, 'election config resync failed'),
+        );
+    }, options.resyncIntervalMs ?? 5000);
+    cache.resyncTimer.unref();
+    return cache;
+  }
+
+  get(id: string): ElectionConfig | undefined {
+    return this.configs.get(id);
+  }
+
+  all(): ElectionConfig[] {
+    return [...this.configs.values()];
+  }
+
+  /** Called after each change (and on delete with `undefined`). */
+  onChange(listener: ConfigListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
+    this.currentWatch?.stop();
+    await this.watchLoop;
+  }
+
+  private currentWatch: { stop(): void } | undefined;
+
+  private async watchForever() {
+    while (!this.stopped) {
+      try {
+        const watch = await this.kv.watch();
+        this.currentWatch = watch;
+        for await (const entry of watch) this.apply(entry);
+      } catch (err) {
+        if (!this.stopped)
+          this.options.logger.warn(
+            { err: (err as Error).message },
+            'election config watch ended; restarting',
+          );
+      }
+      if (!this.stopped) {
+        await new Promise((r) => setTimeout(r, 250));
+        // A new watch re-delivers the last value of every key; a re-read covers the gap as well.
+        await this.resync().catch(() => {});
+      }
+    }
+  }
+
+  private async resync() {
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys()) keys.push(key);
+    const present = new Set(keys);
+    for (const key of keys) {
+      const entry = await this.kv.get(key);
+      if (entry) this.apply(entry);
+    }
+    for (const id of [...this.configs.keys()]) {
+      if (!present.has(id)) this.remove(id);
+    }
+  }
+
+  private apply(entry: KvEntry) {
+    // Revisions only move forward: a late re-read never undoes a newer watched change.
+    const known = this.revisions.get(entry.key) ?? 0;
+    if (entry.revision <= known) return;
+    this.revisions.set(entry.key, entry.revision);
+    if (entry.operation !== 'PUT') {
+      this.remove(entry.key);
+      return;
+    }
+    let config: ElectionConfig;
+    try {
+      config = entry.json<ElectionConfig>();
+    } catch {
+      this.options.logger.error({ key: entry.key }, 'election config is not JSON; ignored');
+      return;
+    }
+    this.configs.set(entry.key, config);
+    for (const listener of this.listeners) listener(entry.key, config);
+  }
+
+  private remove(id: string) {
+    if (!this.configs.delete(id)) return;
+    for (const listener of this.listeners) listener(id, undefined);
+  }
+}
