@@ -15,6 +15,8 @@ import {
 } from 'jose';
 import { tokenHash } from './dpop.ts';
 
+export { solveAltcha } from './altcha.ts';
+
 export interface ProofInput {
   htm: string;
   htu: string;

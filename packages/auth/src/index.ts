@@ -1,3 +1,4 @@
+export { AltchaChallenges, type AltchaOptions, altchaConfigProperties } from './altcha.ts';
 export {
   Authenticator,
   type AuthenticatorOptions,
