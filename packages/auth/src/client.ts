@@ -91,8 +91,10 @@ export class TokenIssuer {
   ) {}
 
   static async start(options: { audience?: string } = {}): Promise<TokenIssuer> {
-    let self: TokenIssuer | undefined;
+    // The handler needs the issuer, which needs the server's port: a holder breaks the cycle.
+    const holder: { self?: TokenIssuer } = {};
     const server = createServer((req, res) => {
+      const self = holder.self;
       if (req.url === '/.well-known/jwks.json' && self) {
         self.jwksRequests++;
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -103,7 +105,8 @@ export class TokenIssuer {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    self = new TokenIssuer(server, `http://127.0.0.1:${port}`, options.audience ?? 'onevote');
+    const self = new TokenIssuer(server, `http://127.0.0.1:${port}`, options.audience ?? 'onevote');
+    holder.self = self;
     await self.rotate();
     return self;
   }

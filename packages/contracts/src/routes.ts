@@ -249,6 +249,15 @@ export const routes = {
     errors: ['not_found', 'results_hidden'],
     produces: ['text/event-stream'],
   }),
+  resultsWs: route({
+    method: 'GET',
+    url: '/v1/elections/:id/results/ws',
+    service: 'results',
+    access: 'public',
+    summary: 'WebSocket (upgrade): each message is the results JSON, at once and then per change (coalesced)',
+    schema: { params: IdParams, response: { 101: null } },
+    errors: ['not_found', 'results_hidden'],
+  }),
 } as const;
 
 export type RouteName = keyof typeof routes;

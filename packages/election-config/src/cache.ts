@@ -72,6 +72,11 @@ export class ElectionConfigCache {
       try {
         const watch = await this.kv.watch();
         this.currentWatch = watch;
+        // stop() may have run while the watch was being created: it had nothing to stop then.
+        if (this.stopped) {
+          watch.stop();
+          break;
+        }
         for await (const entry of watch) this.apply(entry);
       } catch (err) {
         if (!this.stopped)
@@ -118,11 +123,23 @@ export class ElectionConfigCache {
       return;
     }
     this.configs.set(entry.key, config);
-    for (const listener of this.listeners) listener(entry.key, config);
+    this.notify(entry.key, config);
   }
 
   private remove(id: string) {
     if (!this.configs.delete(id)) return;
-    for (const listener of this.listeners) listener(id, undefined);
+    this.notify(id, undefined);
+  }
+
+  private notify(id: string, config: ElectionConfig | undefined) {
+    // A throwing listener must not end the watch (the next entries would wait for a new watch) nor
+    // keep the listeners after it from hearing of the change.
+    for (const listener of this.listeners) {
+      try {
+        listener(id, config);
+      } catch (err) {
+        this.options.logger.error({ err, electionId: id }, 'election config listener failed');
+      }
+    }
   }
 }

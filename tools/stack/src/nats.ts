@@ -46,6 +46,11 @@ export class NatsServer {
     });
   }
 
+  /** The server's process id (the postmaster for PostgreSQL), while it runs. */
+  get pid(): number | undefined {
+    return this.process?.running ? this.process.pid : undefined;
+  }
+
   async stop() {
     await this.process?.stop();
   }

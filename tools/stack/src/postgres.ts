@@ -68,6 +68,11 @@ export class PostgresServer {
   }
 
   /** Clean, fast shutdown (in-flight transactions roll back, committed data stays). */
+  /** The server's process id (the postmaster for PostgreSQL), while it runs. */
+  get pid(): number | undefined {
+    return this.process?.running ? this.process.pid : undefined;
+  }
+
   async stop(): Promise<void> {
     await this.process?.stop(10_000);
   }

@@ -51,6 +51,8 @@ export interface StackContext {
   logLevel: string;
   /** Extra variables for every service (tests, bench mode). */
   extraEnv?: NodeJS.ProcessEnv;
+  /** Issuers trusted besides identity (the bench's token issuer in bench mode). */
+  extraIssuers?: { issuer: string; jwksUrl: string }[];
 }
 
 const tsx = ['--import', 'tsx'];
@@ -69,7 +71,7 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
     REDIS_URL: ctx.redisUrl,
     NATS_URL: ctx.natsUrl,
     TOKEN_ISSUER: issuer,
-    TRUSTED_ISSUERS: JSON.stringify([{ issuer, jwksUrl: `${issuer}/.well-known/jwks.json` }]),
+    TRUSTED_ISSUERS: JSON.stringify([{ issuer, jwksUrl: `${issuer}/.well-known/jwks.json` }, ...(ctx.extraIssuers ?? [])]),
     WEB_DIST: join(repoRoot, 'web', 'dist'),
     ONEVOTE_SUPERVISOR_PID: String(process.pid),
   };

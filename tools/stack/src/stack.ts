@@ -29,6 +29,7 @@ export interface StackOptions {
   /** Reuse already running infrastructure instead of starting it. */
   infra?: Infra;
   extraEnv?: NodeJS.ProcessEnv;
+  extraIssuers?: { issuer: string; jwksUrl: string }[];
   seed?: boolean;
 }
 
@@ -42,6 +43,8 @@ export interface RunningService {
 
 export interface Stack {
   infra: Infra;
+  /** The database the services use (provisioned by the stack). */
+  database: string;
   context: StackContext;
   services: Map<ServiceName, RunningService>;
   gatewayUrl: string;
@@ -86,6 +89,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       secrets: loadOrCreateSecrets(join(options.dir, 'secrets.json')),
       logLevel: options.logLevel ?? env.LOG_LEVEL ?? 'info',
       ...(options.extraEnv ? { extraEnv: options.extraEnv } : {}),
+      ...(options.extraIssuers ? { extraIssuers: options.extraIssuers } : {}),
     };
 
     const services = new Map<ServiceName, RunningService>();
@@ -115,6 +119,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const stack: Stack = {
       infra,
+      database: options.database ?? 'onevote',
       context,
       services,
       gatewayUrl: `http://127.0.0.1:${ports.gateway ?? 0}`,

@@ -1,0 +1,69 @@
+import type { Logger } from '@onevote/platform';
+import type { ElectionRepository } from '../adapters/election.repository.ts';
+import type { Election } from '../domain/election.ts';
+
+/** The KV side of propagation (ElectionConfigPublisher implements it). */
+export interface ConfigPublisher {
+  publish(election: Election): Promise<unknown>;
+  remove(electionId: string): Promise<void>;
+}
+
+/**
+ * Puts each election's latest committed state into the KV bucket. Called right after every commit;
+ * when that fails (NATS away), the row stays "publish pending" (published_revision < revision) and
+ * the scheduler's tick publishes it again, so the bucket never stays stale.
+ */
+export class Propagation {
+  constructor(
+    private readonly repository: ElectionRepository,
+    private readonly publisher: ConfigPublisher,
+    private readonly logger: Logger,
+    private readonly waitMs = 1000,
+  ) {}
+
+  /** Publishes the election's current row; errors are logged and left to the pending loop. */
+  async afterCommit(id: string): Promise<void> {
+    const attempt = this.publish(id).catch((err) => {
+      this.logger.warn({ electionId: id, err: (err as Error).message }, 'publish failed; will retry');
+    });
+    // The change is committed whatever NATS does: the caller waits a moment for the publish (so an
+    // answer usually means "already in KV"), never for a NATS timeout.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([attempt, new Promise((resolve) => (timer = setTimeout(resolve, this.waitMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Reads the row now (not the caller's copy), so a late publish never writes old state. */
+  async publish(id: string): Promise<void> {
+    const stored = await this.repository.find(id, { includeDeleted: true });
+    if (!stored) return;
+    if (stored.deleted) await this.publisher.remove(id);
+    else await this.publisher.publish(stored.election);
+    await this.repository.markPublished(id, stored.election.revision);
+  }
+
+  /** Publishes every pending election; returns how many are still pending after failures. */
+  async publishPending(limit = 100): Promise<number> {
+    let failed = 0;
+    for (const id of await this.repository.publishPending(limit)) {
+      try {
+        await this.publish(id);
+      } catch (err) {
+        failed++;
+        this.logger.warn({ electionId: id, err: (err as Error).message }, 'pending publish failed');
+      }
+    }
+    return failed;
+  }
+
+  /**
+   * Re-puts every election whose KV entry is missing or older (the publisher skips up-to-date ones).
+   * Heals a bucket that lost data (recreated, NATS store wiped) while the database kept it.
+   */
+  async reconcile(): Promise<void> {
+    for (const id of await this.repository.allIds()) {
+      const stored = await this.repository.find(id);
+      if (stored) await this.publisher.publish(stored.election);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+function stat(pid: number): { self: number; children: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at the last ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime are fields 14-17 (1-based), i.e. 11-14 here.
+    const [utime, stime, cutime, cstime] = [fields[11], fields[12], fields[13], fields[14]].map(Number) as [number, number, number, number];
+    return { self: utime + stime, children: cutime + cstime };
+  } catch {
+    return undefined;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * CPU seconds a component has used so far. For a process tree (PostgreSQL: a backend per
+ * connection) it is the root's own time, its reaped children's time, and every live child's time,
+ * so each child is counted exactly once whether it is still running or has exited.
+ */
+export function cpuSeconds(pid: number, tree: boolean): number {
+  const root = stat(pid);
+  if (!root) return 0;
+  let ticks = root.self;
+  if (tree) {
+    ticks += root.children;
+    for (const child of childPids(pid)) ticks += stat(child)?.self ?? 0;
+  }
+  return ticks / ticksPerSecond;
+}
+
+export interface Component {
+  name: string;
+  pid: number;
+  tree: boolean;
+}
+
+export function snapshot(components: Component[]): Map<string, number> {
+  return new Map(components.map((c) => [c.name, cpuSeconds(c.pid, c.tree)]));
+}

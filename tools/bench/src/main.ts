@@ -1,0 +1,232 @@
+/**
+ * `npm run bench`: starts the whole stack in bench mode (its own servers in a temporary directory,
+ * the bench token issuer trusted, rate limits raised by config), opens an election, drives ballots
+ * through the public API, then verifies from PostgreSQL that nothing was lost or double counted.
+ * The last line printed is one JSON object with the figures.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startStack } from '@onevote/stack';
+import { type Component, snapshot } from './cpu.ts';
+import { BenchIssuer, mintToken } from './issuer.ts';
+import { runLoad } from './load.ts';
+import { accessTokenHash, dpopProof, newVoterKey } from './signer.ts';
+import { readResults, subscribe } from './sse.ts';
+import { round } from './stats.ts';
+import { verify } from './verify.ts';
+import { provisionVoters } from './voters.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '60' },
+    concurrency: { type: 'string', default: '64' },
+    rate: { type: 'string', default: '0' },
+    voters: { type: 'string', default: '' },
+    subscribers: { type: 'string', default: '20' },
+    'results-rps': { type: 'string', default: '20' },
+    target: { type: 'string', default: 'gateway' },
+    'batch-max': { type: 'string', default: '' },
+    'batch-wait-ms': { type: 'string', default: '' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const duration = Number(args.duration);
+const concurrency = Number(args.concurrency);
+const rate = Number(args.rate);
+const audience = 'onevote';
+
+// Bench mode: the same code paths, with limits raised by configuration (never bypassed in code):
+// one audience on one loopback address would otherwise trip the per-IP limits at once.
+const benchEnv: NodeJS.ProcessEnv = {
+  LOG_LEVEL: 'warn',
+  RATE_LIMIT_IP_PER_SECOND: '1000000',
+  RATE_LIMIT_VOTER_PER_SECOND: '1000',
+  RATE_LIMIT_KEY_PER_SECOND: '1000',
+  RISK_MAX_VOTERS_PER_IP_BLOCK: '100000000',
+  RISK_IP_VELOCITY_PER_MINUTE: '100000000',
+  ...(args['batch-max'] ? { GROUP_COMMIT_MAX_BALLOTS: args['batch-max'] } : {}),
+  ...(args['batch-wait-ms'] ? { GROUP_COMMIT_MAX_WAIT_MS: args['batch-wait-ms'] } : {}),
+};
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'onevote-bench-'));
+  const issuer = await BenchIssuer.start();
+  log(`[bench] starting the stack in bench mode under ${dir}`);
+  const stack = await startStack({
+    dir,
+    portMode: 'random',
+    logTo: 'files',
+    seed: false,
+    logLevel: 'warn',
+    extraEnv: benchEnv,
+    extraIssuers: [issuer.trustEntry],
+  });
+  try {
+    const target = args.target === 'vote-api' ? stack.services.get('vote-api')!.url : stack.gatewayUrl;
+    const gateway = stack.gatewayUrl;
+
+    const election = await createOpenElection(gateway, issuer);
+    log(`[bench] election ${election.id} open; provisioning voters`);
+    const expectedBallots = rate > 0 ? rate * duration : 6000 * duration;
+    const voterCount = Number(args.voters || Math.ceil(expectedBallots * 1.1));
+    const t0 = Date.now();
+    const voters = await provisionVoters(issuer, voterCount, audience, duration + 900);
+    log(`[bench] ${voters.length} voters in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const components = serverComponents(stack);
+    const resultsUrl = `${gateway}/v1/elections/${election.id}/results`;
+    const ackTimes: number[] = [];
+    const sse = subscribe(`${resultsUrl}/stream`, Number(args.subscribers), ackTimes);
+    const reads = readResults(resultsUrl, Number(args['results-rps']));
+    const cpuBefore = snapshot(components);
+    const wallStart = Date.now();
+
+    const state = await runLoad({
+      baseUrl: target,
+      electionId: election.id,
+      questionId: election.questionId,
+      optionIds: election.optionIds,
+      voters,
+      durationSeconds: duration,
+      concurrency,
+      rate,
+      duplicateShare: 0.1,
+      retryShare: 0.05,
+      onProgress: (s) => {
+        ackTimes.push(...s.ackTimes.splice(0));
+        const elapsed = (Date.now() - s.startedAt) / 1000;
+        log(
+          `[bench] ${elapsed.toFixed(0)}s counted ${s.counted} (${Math.round(s.counted / elapsed)}/s) p99 ${round(s.latency201.percentile(99))} ms errors ${JSON.stringify(s.errors)}`,
+        );
+      },
+    });
+    ackTimes.push(...state.ackTimes.splice(0));
+    const wallSeconds = (Date.now() - wallStart) / 1000;
+    const cpuAfter = snapshot(components);
+    // Let the last frames arrive before measuring their lag.
+    await waitForTotal(resultsUrl, state.counted, 5000);
+    await sse.stop();
+    const readStats = reads.stop();
+
+    const adminUrl = new URL(stack.infra.postgresAdminUrl);
+    adminUrl.pathname = `/${stack.database}`;
+    const checks = await verify(adminUrl.toString(), election.id, state.receipts);
+
+    const perComponent = Object.fromEntries(
+      components.map((c) => [c.name, round(((cpuAfter.get(c.name)! - cpuBefore.get(c.name)!) * 1e6) / Math.max(1, state.counted))]),
+    );
+    const cpuUsPerBallot = round(Object.values(perComponent).reduce((a, b) => a + b, 0));
+    const result = {
+      ballotsPerSecond: round(state.counted / wallSeconds),
+      counted: state.counted,
+      sent: state.sent,
+      durationSeconds: round(wallSeconds),
+      p50Ms: round(state.latency201.percentile(50), 2),
+      p95Ms: round(state.latency201.percentile(95), 2),
+      p99Ms: round(state.latency201.percentile(99), 2),
+      errors: state.errors,
+      duplicates409: state.duplicates409,
+      retries201: state.retries201,
+      contractViolations: state.contractViolations,
+      cpuUsPerBallot,
+      cpuUsPerBallotByComponent: perComponent,
+      sseLagP50Ms: round(sse.lag.percentile(50)),
+      sseLagP99Ms: round(sse.lag.percentile(99)),
+      sseFrames: sse.stats().frames,
+      resultsReads: readStats,
+      lost: checks.lost,
+      doubleCounted: checks.doubleCounted,
+      undercounted: checks.undercounted,
+      wrongVoter: checks.wrongVoter,
+      ballotRows: checks.ballotRows,
+      settings: { target: args.target, concurrency, rate, duration, cores: cpus().length, ...benchEnv },
+    };
+    printTable(result);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await stack.stop();
+    await issuer.stop();
+    if (!args.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function serverComponents(stack: Awaited<ReturnType<typeof startStack>>): Component[] {
+  const out: Component[] = [];
+  for (const [name, s] of stack.services) if (s.process.pid) out.push({ name, pid: s.process.pid, tree: false });
+  const { postgres, redis, nats } = stack.infra.servers;
+  if (postgres?.pid) out.push({ name: 'postgres', pid: postgres.pid, tree: true });
+  if (redis?.pid) out.push({ name: 'redis', pid: redis.pid, tree: false });
+  if (nats?.pid) out.push({ name: 'nats', pid: nats.pid, tree: false });
+  return out;
+}
+
+async function createOpenElection(gateway: string, issuer: BenchIssuer) {
+  const { key } = newVoterKey();
+  const token = mintToken({
+    issuer: issuer.issuer, kid: issuer.kid, audience, key: issuer.privateKey,
+    sub: crypto.randomUUID(), jkt: key.jkt, roles: ['admin'], lifetimeSeconds: 600,
+  });
+  const ath = accessTokenHash(token);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${gateway}${path}`, {
+      method,
+      headers: {
+        authorization: `DPoP ${token}`,
+        dpop: dpopProof(key, method, `${gateway}${path}`, ath),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<{ id: string; questions: { id: string; options: { id: string }[] }[] }>;
+  };
+  const created = await call('POST', '/v1/elections', {
+    title: 'Bench: best option',
+    questions: [{ title: 'Which option?', options: ['Red', 'Green', 'Blue', 'Yellow'].map((label) => ({ label })) }],
+    resultsVisibility: 'live',
+  });
+  await call('POST', `/v1/elections/${created.id}/open`);
+  // The open status reaches vote-api through NATS KV; results sees it the same way.
+  await waitForTotal(`${gateway}/v1/elections/${created.id}/results`, 0, 10_000);
+  const question = created.questions[0]!;
+  return { id: created.id, questionId: question.id, optionIds: question.options.map((o) => o.id) };
+}
+
+async function waitForTotal(resultsUrl: string, total: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await fetch(resultsUrl).catch(() => undefined);
+    if (res?.ok) {
+      const body = (await res.json()) as { status: string; totalBallots: number };
+      if (body.status === 'open' && body.totalBallots >= total) return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function printTable(r: Record<string, unknown>) {
+  const rows: [string, unknown][] = [
+    ['counted ballots/s', r.ballotsPerSecond],
+    ['counted', r.counted],
+    ['latency of 201 p50 / p95 / p99 (ms)', `${r.p50Ms} / ${r.p95Ms} / ${r.p99Ms}`],
+    ['errors by status', JSON.stringify(r.errors)],
+    ['duplicates answered 409 / retries answered 201', `${r.duplicates409} / ${r.retries201}`],
+    ['contract violations', r.contractViolations],
+    ['CPU µs per counted ballot (all servers)', r.cpuUsPerBallot],
+    ['  by component', JSON.stringify(r.cpuUsPerBallotByComponent)],
+    ['SSE lag p50 / p99 (ms)', `${r.sseLagP50Ms} / ${r.sseLagP99Ms}`],
+    ['lost / double counted / undercounted', `${r.lost} / ${r.doubleCounted} / ${r.undercounted}`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n\n`);
+}
+
+main().catch((err) => {
+  console.error('[bench] failed:', err);
+  process.exit(1);
+});
