@@ -20,7 +20,7 @@ export default tseslint.config(
       '@typescript-eslint/no-empty-object-type': 'off',
       'no-constant-condition': ['error', { checkLoops: false }],
       eqeqeq: ['error', 'always'],
-      'prefer-const': 'error',
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
 );

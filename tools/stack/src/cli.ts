@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { MissingBinaryError } from './binaries.ts';
 import { startInfra } from './infra.ts';
+import { ManagedProcess } from './process.ts';
 import { repoRoot } from './services.ts';
 import { type Stack, startStack } from './stack.ts';
 
@@ -14,20 +15,27 @@ async function start() {
   console.log(
     '[stack] starting PostgreSQL, Redis and NATS under .data/ (unless DATABASE_URL, REDIS_URL, NATS_URL are set)',
   );
-  const stack = await startStack({ dir, portMode: 'fixed', logTo: 'stdout', seed: true });
+  let stack: Stack | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n[stack] ${signal}: stopping every service, then PostgreSQL, Redis and NATS`);
-    await stack.stop();
+    if (stack) await stack.stop();
+    else await stopAll(); // still starting: stop whatever is up, newest first
     console.log('[stack] stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  stack = await startStack({ dir, portMode: 'fixed', logTo: 'stdout', seed: true });
+  if (stopping) return;
   watchForCrashes(stack, () => stopping);
   printBanner(stack);
+}
+
+async function stopAll() {
+  for (const p of ManagedProcess.running().reverse()) await p.stop();
 }
 
 /** A service that dies is started again (after a pause), like a Deployment would. */

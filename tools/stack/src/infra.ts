@@ -29,6 +29,7 @@ export interface InfraOptions {
 export async function startInfra(options: InfraOptions): Promise<Infra> {
   const env = options.env ?? process.env;
   const servers: Infra['servers'] = {};
+  const stopStarted = () => Promise.all([servers.postgres?.stop(), servers.redis?.stop(), servers.nats?.stop()]);
   const started = await Promise.all([
     env.DATABASE_URL
       ? env.DATABASE_URL
@@ -54,7 +55,11 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
           await servers.nats.start();
           return servers.nats.url;
         })(),
-  ]);
+  ]).catch(async (err) => {
+    // One server failed: stop the ones that did start, so nothing is left running.
+    await stopStarted();
+    throw err;
+  });
   const [postgresAdminUrl, redisUrl, natsUrl] = started as [string, string, string];
   return {
     postgresAdminUrl,
@@ -62,7 +67,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
     natsUrl,
     servers,
     async stop() {
-      await Promise.all([servers.postgres?.stop(), servers.redis?.stop(), servers.nats?.stop()]);
+      await stopStarted();
     },
   };
 }

@@ -16,8 +16,21 @@ export interface ProcessSpec {
   stopSignal?: NodeJS.Signals;
 }
 
+const running = new Set<ManagedProcess>();
+
+// Last resort when the supervisor exits without stopping its children (an uncaught error, a
+// second Ctrl-C): no server or service it started may outlive it.
+process.on('exit', () => {
+  for (const p of running) p.child.kill('SIGKILL');
+});
+
 /** A child process of the supervisor that can be stopped cleanly, or killed, and waited for. */
 export class ManagedProcess {
+  /** Every child still running, newest last (stop in reverse order). */
+  static running(): ManagedProcess[] {
+    return [...running];
+  }
+
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
   private exitCode: number | null | undefined;
@@ -43,13 +56,16 @@ export class ManagedProcess {
         );
       }
     }
+    running.add(this);
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
+        running.delete(this);
         this.exitCode = code ?? (signal ? null : 0);
         this.log?.end();
         resolve(this.exitCode);
       });
       this.child.once('error', (err) => {
+        running.delete(this);
         process.stderr.write(`[stack] ${spec.name} failed to start: ${err.message}\n`);
         this.exitCode = -1;
         resolve(-1);

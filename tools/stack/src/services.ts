@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from './process.ts';
 import type { StackSecrets } from './secrets.ts';
-import { waitFor } from './wait.ts';
+import { GiveUp, waitFor } from './wait.ts';
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 
@@ -60,7 +60,12 @@ const tsx = ['--import', 'tsx'];
 /** The environment a service process gets from the stack. */
 export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEnv {
   const url = (name: ServiceName) => `http://127.0.0.1:${ctx.ports[name]}`;
+  // identity is the issuer when it is deployed; the bench adds its own.
   const issuer = url('identity');
+  const issuers = [
+    ...(ctx.ports.identity ? [{ issuer, jwksUrl: `${issuer}/.well-known/jwks.json` }] : []),
+    ...(ctx.extraIssuers ?? []),
+  ];
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -71,7 +76,7 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
     REDIS_URL: ctx.redisUrl,
     NATS_URL: ctx.natsUrl,
     TOKEN_ISSUER: issuer,
-    TRUSTED_ISSUERS: JSON.stringify([{ issuer, jwksUrl: `${issuer}/.well-known/jwks.json` }, ...(ctx.extraIssuers ?? [])]),
+    TRUSTED_ISSUERS: JSON.stringify(issuers),
     WEB_DIST: join(repoRoot, 'web', 'dist'),
     ONEVOTE_SUPERVISOR_PID: String(process.pid),
   };
@@ -115,7 +120,7 @@ export async function waitReady(name: string, port: number, proc?: ManagedProces
   await waitFor(
     `${name} /readyz on port ${port}`,
     async () => {
-      if (proc && !proc.running) throw new Error(`${name} exited with code ${await proc.exited}`);
+      if (proc && !proc.running) throw new GiveUp(`${name} exited with code ${await proc.exited}; see its log`);
       const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
       return res.status === 200;
     },

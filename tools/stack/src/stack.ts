@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Infra, startInfra } from './infra.ts';
 import { freePort, portOr } from './ports.ts';
-import type { ManagedProcess } from './process.ts';
+import { ManagedProcess } from './process.ts';
 import { provisionDatabase } from './provision.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import {
@@ -59,6 +59,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const logDir = join(options.dir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const ownInfra = !options.infra;
+  const launched = new Set<ManagedProcess>();
   const infra =
     options.infra ??
     (await startInfra({
@@ -139,6 +140,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     return stack;
   } catch (err) {
+    await Promise.all(ManagedProcess.running().filter((p) => launched.has(p)).map((p) => p.stop()));
     if (ownInfra) await infra.stop();
     throw err;
   }

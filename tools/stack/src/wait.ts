@@ -1,3 +1,6 @@
+/** Thrown by a probe when waiting longer cannot help (the process being waited for has exited). */
+export class GiveUp extends Error {}
+
 /** Polls `probe` until it returns true or the deadline passes; never a fixed sleep. */
 export async function waitFor(
   what: string,
@@ -10,6 +13,7 @@ export async function waitFor(
     try {
       if (await probe()) return;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       lastError = err;
     }
     await new Promise((r) => setTimeout(r, intervalMs));
