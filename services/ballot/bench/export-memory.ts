@@ -60,7 +60,10 @@ for (const format of formats) {
   const res = await call('GET', `/v1/elections/${election.id}/export?format=${format}`);
   let bytes = 0;
   let newlines = 0;
-  for await (const chunk of res.body!) {
+  const reader = res.body!.getReader();
+  for (;;) {
+    const { value: chunk, done } = await reader.read();
+    if (done) break;
     bytes += chunk.length;
     for (const b of chunk) if (b === 10) newlines++;
   }

@@ -5,7 +5,8 @@ import { Samples } from './stats.ts';
 import type { Voter } from './voters.ts';
 
 export interface LoadOptions {
-  baseUrl: string;
+  /** Where ballots go: the gateway, or vote-api replicas directly (round robin, failing over). */
+  baseUrls: string[];
   electionId: string;
   questionId: string;
   optionIds: string[];
@@ -38,8 +39,19 @@ export interface LoadState {
   errors: Record<string, number>;
   /** Answers that contradict the API contract (a 409 with another receipt, a retry with another body). */
   contractViolations: number;
+  /** 5xx answers other than `503 unavailable`: never acceptable, even during a fault. */
+  serverErrors: number;
   duplicates409: number;
   retries201: number;
+  /** Ballots still without a definite answer when settling gave up. */
+  unsettled: number;
+  /** First and last time an attempt got no usable answer (503 or no connection), epoch ms. */
+  firstFailureAt: number | undefined;
+  lastFailureAt: number | undefined;
+  /** Times of the counted ballots (201), epoch ms, to see when service resumed. */
+  countedAt: number[];
+  /** Answers per second of the run, by status: `{ "12": { "503": 40, "201": 3 } }`. */
+  timeline: Record<string, Record<string, number>>;
 }
 
 /**
@@ -48,10 +60,13 @@ export interface LoadState {
  * A 503 or network error is retried later with the same key, as a real client does.
  */
 export async function runLoad(o: LoadOptions): Promise<LoadState> {
-  const url = new URL(o.baseUrl);
-  const pool = new Pool(url.origin, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
   const path = `/v1/elections/${o.electionId}/votes`;
-  const htu = `${url.origin}${path}`;
+  const targets = o.baseUrls.map((base) => {
+    const origin = new URL(base).origin;
+    const pool = new Pool(origin, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+    return { pool, htu: `${origin}${path}` };
+  });
+  let turn = 0;
   const state: LoadState = {
     startedAt: Date.now(),
     sent: 0,
@@ -61,18 +76,42 @@ export async function runLoad(o: LoadOptions): Promise<LoadState> {
     latency201: new Samples(),
     errors: {},
     contractViolations: 0,
+    serverErrors: 0,
     duplicates409: 0,
     retries201: 0,
+    unsettled: 0,
+    firstFailureAt: undefined,
+    lastFailureAt: undefined,
+    countedAt: [],
+    timeline: {},
   };
   const counted: Counted[] = [];
-  const pendingRetry: { voter: Voter; idempotencyKey: string; body: string }[] = [];
+  const pendingRetry: { voter: Voter; idempotencyKey: string; body: string; dueAt: number }[] = [];
+  const dueRetry = () => {
+    const now = Date.now();
+    const i = pendingRetry.findIndex((r) => r.dueAt <= now);
+    return i >= 0 ? pendingRetry.splice(i, 1)[0] : undefined;
+  };
   let nextVoter = 0;
   const deadline = state.startedAt + o.durationSeconds * 1000;
   const interval = o.rate > 0 ? 1000 / o.rate : 0;
   let nextSlot = Date.now();
 
+  const failed = () => {
+    const now = Date.now();
+    state.firstFailureAt ??= now;
+    state.lastFailureAt = now;
+  };
+
+  const record = (status: number) => {
+    const second = String(Math.floor((Date.now() - state.startedAt) / 1000));
+    const slot = (state.timeline[second] ??= {});
+    slot[status] = (slot[status] ?? 0) + 1;
+  };
+
   const send = async (voter: Voter, idempotencyKey: string, body: string) => {
     state.sent++;
+    const { pool, htu } = targets[turn++ % targets.length]!;
     const started = performance.now();
     try {
       const res = await pool.request({
@@ -87,9 +126,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadState> {
         body,
       });
       const text = await res.body.text();
-      return { status: res.statusCode, text, ms: performance.now() - started };
+      if (res.statusCode >= 500 && res.statusCode !== 503) state.serverErrors++;
+      if (res.statusCode === 503) failed();
+      const retryAfter = Number(res.headers['retry-after'] ?? 1);
+      record(res.statusCode);
+      return { status: res.statusCode, text, ms: performance.now() - started, retryAfter };
     } catch (err) {
-      return { status: 0, text: (err as Error).message, ms: performance.now() - started };
+      failed();
+      record(0);
+      return { status: 0, text: (err as Error).message, ms: performance.now() - started, retryAfter: 1 };
     }
   };
 
@@ -106,9 +151,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadState> {
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
       const roll = Math.random();
-      if (pendingRetry.length > 0) {
-        const r = pendingRetry.shift()!;
-        await fresh(r.voter, r.idempotencyKey, r.body);
+      const retry = dueRetry();
+      if (retry) {
+        await fresh(retry.voter, retry.idempotencyKey, retry.body);
       } else if (counted.length > 0 && roll < o.duplicateShare) {
         const c = counted[Math.floor(Math.random() * counted.length)]!;
         const res = await send(c.voter, randomUUID(), ballotBody());
@@ -141,12 +186,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadState> {
       const receiptId = JSON.parse(res.text).receiptId as string;
       state.counted++;
       state.ackTimes.push(Date.now());
+      state.countedAt.push(Date.now());
       state.latency201.add(res.ms);
       state.receipts.set(voter.voterId, receiptId);
       counted.push({ voter, idempotencyKey, body, receiptId });
     } else {
       count(res.status);
-      if (res.status === 503 || res.status === 0) pendingRetry.push({ voter, idempotencyKey, body });
+      if (res.status === 503 || res.status === 0 || res.status === 429) {
+        // Like a real client: retry with the same key after Retry-After (capped at 2 s so a run
+        // stays bounded; the server's limits still apply to the retry).
+        const waitMs = Math.min(2000, Math.max(100, (Number.isFinite(res.retryAfter) ? res.retryAfter : 1) * 1000));
+        pendingRetry.push({ voter, idempotencyKey, body, dueAt: Date.now() + waitMs });
+      }
     }
   };
 
@@ -155,10 +206,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadState> {
   clearInterval(progress);
   // Ballots still waiting for a retry after the deadline: settle them, so every voter that got a
   // 503 ends with a definite answer (and the verification can hold the stack to every 201).
-  while (pendingRetry.length > 0) {
-    const r = pendingRetry.shift()!;
-    await fresh(r.voter, r.idempotencyKey, r.body);
+  const settleBy = Date.now() + 60_000;
+  while (pendingRetry.length > 0 && Date.now() < settleBy) {
+    const r = dueRetry();
+    if (r) await fresh(r.voter, r.idempotencyKey, r.body);
+    else await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  await pool.close();
+  state.unsettled = pendingRetry.length;
+  await Promise.all(targets.map((t) => t.pool.close()));
   return state;
 }

@@ -9,10 +9,10 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack } from '@onevote/stack';
-import { type Component, snapshot } from './cpu.ts';
-import { BenchIssuer, mintToken } from './issuer.ts';
+import { snapshot } from './cpu.ts';
+import { audienceOnOneAddress, createOpenElection, serverComponents, waitForTotal } from './harness.ts';
+import { BenchIssuer } from './issuer.ts';
 import { runLoad } from './load.ts';
-import { accessTokenHash, dpopProof, newVoterKey } from './signer.ts';
 import { readResults, subscribe } from './sse.ts';
 import { round } from './stats.ts';
 import { verify } from './verify.ts';
@@ -41,14 +41,10 @@ const audience = 'onevote';
 // Bench mode: the same code paths, with limits raised by configuration (never bypassed in code):
 // one audience on one loopback address would otherwise trip the per-IP limits at once.
 const benchEnv: NodeJS.ProcessEnv = {
+  ...audienceOnOneAddress,
   LOG_LEVEL: 'warn',
-  RATE_LIMIT_IP_PER_SECOND: '1000000',
-  RATE_LIMIT_VOTER_PER_SECOND: '1000',
-  RATE_LIMIT_KEY_PER_SECOND: '1000',
-  RISK_MAX_VOTERS_PER_IP_BLOCK: '100000000',
-  RISK_IP_VELOCITY_PER_MINUTE: '100000000',
-  ...(args['batch-max'] ? { GROUP_COMMIT_MAX_BALLOTS: args['batch-max'] } : {}),
-  ...(args['batch-wait-ms'] ? { GROUP_COMMIT_MAX_WAIT_MS: args['batch-wait-ms'] } : {}),
+  ...(args['batch-max'] ? { COMMIT_MAX_BATCH: args['batch-max'] } : {}),
+  ...(args['batch-wait-ms'] ? { COMMIT_MAX_WAIT_MS: args['batch-wait-ms'] } : {}),
 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -87,7 +83,7 @@ async function main() {
     const wallStart = Date.now();
 
     const state = await runLoad({
-      baseUrl: target,
+      baseUrls: [target],
       electionId: election.id,
       questionId: election.questionId,
       optionIds: election.optionIds,
@@ -152,60 +148,6 @@ async function main() {
     await stack.stop();
     await issuer.stop();
     if (!args.keep) rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function serverComponents(stack: Awaited<ReturnType<typeof startStack>>): Component[] {
-  const out: Component[] = [];
-  for (const [name, s] of stack.services) if (s.process.pid) out.push({ name, pid: s.process.pid, tree: false });
-  const { postgres, redis, nats } = stack.infra.servers;
-  if (postgres?.pid) out.push({ name: 'postgres', pid: postgres.pid, tree: true });
-  if (redis?.pid) out.push({ name: 'redis', pid: redis.pid, tree: false });
-  if (nats?.pid) out.push({ name: 'nats', pid: nats.pid, tree: false });
-  return out;
-}
-
-async function createOpenElection(gateway: string, issuer: BenchIssuer) {
-  const { key } = newVoterKey();
-  const token = mintToken({
-    issuer: issuer.issuer, kid: issuer.kid, audience, key: issuer.privateKey,
-    sub: crypto.randomUUID(), jkt: key.jkt, roles: ['admin'], lifetimeSeconds: 600,
-  });
-  const ath = accessTokenHash(token);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${gateway}${path}`, {
-      method,
-      headers: {
-        authorization: `DPoP ${token}`,
-        dpop: dpopProof(key, method, `${gateway}${path}`, ath),
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json() as Promise<{ id: string; questions: { id: string; options: { id: string }[] }[] }>;
-  };
-  const created = await call('POST', '/v1/elections', {
-    title: 'Bench: best option',
-    questions: [{ title: 'Which option?', options: ['Red', 'Green', 'Blue', 'Yellow'].map((label) => ({ label })) }],
-    resultsVisibility: 'live',
-  });
-  await call('POST', `/v1/elections/${created.id}/open`);
-  // The open status reaches vote-api through NATS KV; results sees it the same way.
-  await waitForTotal(`${gateway}/v1/elections/${created.id}/results`, 0, 10_000);
-  const question = created.questions[0]!;
-  return { id: created.id, questionId: question.id, optionIds: question.options.map((o) => o.id) };
-}
-
-async function waitForTotal(resultsUrl: string, total: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const res = await fetch(resultsUrl).catch(() => undefined);
-    if (res?.ok) {
-      const body = (await res.json()) as { status: string; totalBallots: number };
-      if (body.status === 'open' && body.totalBallots >= total) return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -6,6 +6,6 @@ export { PostgresServer } from './postgres.ts';
 export { ManagedProcess } from './process.ts';
 export { databaseRoles, provisionDatabase } from './provision.ts';
 export { RedisServer } from './redis.ts';
-export { repoRoot, type ServiceName, serviceDefs } from './services.ts';
+export { repoRoot, type ServiceName, serviceDefs, spawnService, waitReady } from './services.ts';
 export { type RunningService, type Stack, type StackOptions, startStack } from './stack.ts';
 export { waitFor } from './wait.ts';

@@ -1,0 +1,84 @@
+import fastifyWebsocket from '@fastify/websocket';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Authenticator } from '@onevote/auth';
+import { type App, createServer, type Logger, type Metrics, readiness, type Sql } from '@onevote/platform';
+import { PostgresTallyRepository } from './adapters/tally.repository.ts';
+import { subscribeTallyChanged } from './adapters/tally-notifications.ts';
+import type { Config } from './config.ts';
+import { resultsRoutes } from './http/results.routes.ts';
+import { StreamRegistry } from './http/streams.ts';
+import { type ElectionConfigs, LiveResults } from './live-results.ts';
+import { createResultsMetrics } from './metrics.ts';
+
+export type ResultsSettings = Pick<
+  Config,
+  | 'TRUSTED_PROXIES'
+  | 'REREAD_INTERVAL_MS'
+  | 'FRAME_INTERVAL_MS'
+  | 'KEEPALIVE_INTERVAL_MS'
+  | 'SSE_RETRY_MS'
+  | 'FINAL_SETTLE_MS'
+  | 'MAX_CLIENT_BUFFER_BYTES'
+>;
+
+export interface ResultsDeps {
+  config: ResultsSettings;
+  logger: Logger;
+  metrics: Metrics;
+  sql: Sql;
+  nc: NatsConnection;
+  configs: ElectionConfigs;
+  authenticator: Authenticator;
+}
+
+/** The results service: live tallies in memory, served as a snapshot, over SSE and WebSocket. */
+export async function buildApp(deps: ResultsDeps): Promise<App> {
+  const { config, logger, sql, nc } = deps;
+  const metrics = createResultsMetrics(deps.metrics);
+  const app = createServer({
+    service: 'results',
+    logger,
+    metrics: deps.metrics,
+    trustedProxies: config.TRUSTED_PROXIES,
+    readiness: [readiness.postgres(sql), readiness.nats(nc)],
+  });
+
+  const live = new LiveResults({
+    tallies: new PostgresTallyRepository(sql),
+    configs: deps.configs,
+    logger,
+    metrics,
+    rereadIntervalMs: config.REREAD_INTERVAL_MS,
+    frameIntervalMs: config.FRAME_INTERVAL_MS,
+    finalSettleMs: config.FINAL_SETTLE_MS,
+  });
+  const streams = new StreamRegistry(config.KEEPALIVE_INTERVAL_MS, metrics);
+
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 4096, perMessageDeflate: false },
+    // Streams are ended by our own preClose below (with a cut-off for peers that do not answer).
+    preClose: (done) => done(),
+  });
+  resultsRoutes(app, {
+    live,
+    authenticator: deps.authenticator,
+    streams,
+    metrics,
+    limits: { maxBufferedBytes: config.MAX_CLIENT_BUFFER_BYTES },
+    sseRetryMs: config.SSE_RETRY_MS,
+  });
+
+  live.start();
+  const subscription = subscribeTallyChanged(nc, logger, (id, committedAt) => {
+    metrics.notifications.inc();
+    live.notify(id, committedAt);
+  });
+
+  // Long-lived streams would hold close() open until the shutdown timeout: end them first.
+  app.addHook('preClose', async () => {
+    subscription.unsubscribe();
+    live.stop();
+    streams.closeAll();
+  });
+  return app;
+}

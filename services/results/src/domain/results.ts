@@ -1,0 +1,58 @@
+import type { Results } from '@onevote/contracts';
+import type { ElectionConfig } from '@onevote/election-config';
+import type { Static } from '@sinclair/typebox';
+
+export type ResultsDocument = Static<typeof Results>;
+
+/** The tally as read from PostgreSQL: sums over slots, taken in one snapshot. */
+export interface TallySums {
+  /** Counted ballots of the election. */
+  ballots: number;
+  /** Votes per option, keyed by `optionKey(questionId, optionId)`. */
+  votes: Map<string, number>;
+}
+
+export const emptySums = (): TallySums => ({ ballots: 0, votes: new Map() });
+
+export function optionKey(questionId: string, optionId: string): string {
+  return `${questionId}/${optionId}`;
+}
+
+/**
+ * A version that only grows and is the same on every replica for the same content, so an SSE
+ * `Last-Event-ID` and an `ETag` stay meaningful when a client moves to another replica. Every commit
+ * that changes a tally counts at least one ballot in the same transaction, so the ballot count
+ * orders tally states; the phase (open, closed, final) moves forward only.
+ */
+export function resultsVersion(ballots: number, status: ElectionConfig['status'], final: boolean): number {
+  const phase = final ? 2 : status === 'closed' ? 1 : 0;
+  return ballots * 3 + phase;
+}
+
+/** Options come from the election config (labels, order); counts from the sums, 0 when absent. */
+export function buildResults(
+  config: ElectionConfig,
+  sums: TallySums,
+  meta: { asOf: string; final: boolean },
+): ResultsDocument {
+  return {
+    electionId: config.id,
+    status: config.status,
+    totalBallots: sums.ballots,
+    questions: config.questions.map((q) => ({
+      questionId: q.id,
+      options: q.options.map((o) => ({
+        optionId: o.id,
+        label: o.label,
+        votes: sums.votes.get(optionKey(q.id, o.id)) ?? 0,
+      })),
+    })),
+    asOf: meta.asOf,
+    final: meta.final,
+  };
+}
+
+/** `after_close` results are hidden from everyone but admins until the election is closed. */
+export function resultsVisible(config: ElectionConfig, viewer: { admin: boolean }): boolean {
+  return config.resultsVisibility === 'live' || config.status === 'closed' || viewer.admin;
+}

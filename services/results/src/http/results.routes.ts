@@ -1,0 +1,133 @@
+import type { Authenticator } from '@onevote/auth';
+import { IdParams, routes } from '@onevote/contracts';
+import type { App } from '@onevote/platform';
+import type { FastifyRequest } from 'fastify';
+import type { LiveResults } from '../live-results.ts';
+import type { ResultsMetrics } from '../metrics.ts';
+import { type Viewer, viewResults } from '../view-results.ts';
+import { SseStream, type StreamLimits, type StreamRegistry, WsStream } from './streams.ts';
+
+export interface ResultsRouteDeps {
+  live: LiveResults;
+  authenticator: Authenticator;
+  streams: StreamRegistry;
+  metrics: ResultsMetrics;
+  limits: StreamLimits;
+  sseRetryMs: number;
+}
+
+// Public results may sit in a CDN for a second; a request with a token is keyed apart (an admin's
+// live view of hidden results must not be served from, or into, the shared cache).
+const publicCache = { 'cache-control': 'public, max-age=1', vary: 'authorization' };
+const privateCache = { 'cache-control': 'private, no-store', vary: 'authorization' };
+
+/** Only a request that carries a token is authenticated; an admin's token shows hidden results. */
+async function viewerOf(request: FastifyRequest, authenticator: Authenticator): Promise<Viewer> {
+  if (request.headers.authorization === undefined) return { admin: false };
+  const principal = await authenticator.authenticate(request);
+  return { admin: principal.roles.includes('admin') };
+}
+
+function ifNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const bare = etag.replace(/^W\//, '');
+  return header.split(',').some((tag) => {
+    const t = tag.trim();
+    return t === '*' || t.replace(/^W\//, '') === bare;
+  });
+}
+
+/** `Last-Event-ID` as sent back by EventSource: the version of the last frame the client saw. */
+function lastEventId(header: string | string[] | undefined): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value || !/^\d{1,15}$/.test(value)) return -1;
+  return Number(value);
+}
+
+export function resultsRoutes(app: App, deps: ResultsRouteDeps): void {
+  const { live, authenticator, streams, metrics, limits } = deps;
+  const params = { params: IdParams };
+  const retryHint = Buffer.from(`retry: ${deps.sseRetryMs}\n\n`);
+
+  app.get<{ Params: { id: string } }>(routes.results.url, { schema: params }, async (request, reply) => {
+    const viewer = await viewerOf(request, authenticator);
+    const snapshot = await viewResults(live, request.params.id, viewer);
+    const hidden = live.config(request.params.id)?.resultsVisibility === 'after_close';
+    const cache =
+      viewer.admin && hidden && snapshot.document.status !== 'closed' ? privateCache : publicCache;
+    reply.headers({ ...cache, etag: snapshot.etag });
+    if (ifNoneMatch(request.headers['if-none-match'], snapshot.etag)) return reply.status(304).send();
+    return reply.type('application/json; charset=utf-8').send(snapshot.json);
+  });
+
+  app.get<{ Params: { id: string } }>(
+    routes.resultsStream.url,
+    { schema: params, exposeHeadRoute: false },
+    async (request, reply) => {
+      const viewer = await viewerOf(request, authenticator);
+      // Errors (404, 403) are answered as problem+json before the stream starts.
+      await viewResults(live, request.params.id, viewer);
+      reply.hijack();
+      const res = reply.raw;
+      request.raw.socket.setTimeout(0);
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+        'x-request-id': request.id,
+      });
+      res.write(retryHint);
+      // I4: the first frame goes out at once, unless the client already has this version.
+      const stream = new SseStream(res, lastEventId(request.headers['last-event-id']), limits, metrics);
+      const unregister = streams.add(stream);
+      let unsubscribe: (() => void) | undefined;
+      let gone = false;
+      res.on('close', () => {
+        gone = true;
+        unsubscribe?.();
+        unregister();
+      });
+      try {
+        const remove = await live.subscribe(request.params.id, stream);
+        if (gone) remove();
+        else unsubscribe = remove;
+      } catch {
+        stream.close();
+      }
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    routes.resultsWs.url,
+    {
+      websocket: true,
+      schema: params,
+      exposeHeadRoute: false,
+      // Runs before the upgrade: a refusal is an ordinary problem+json answer, not a WebSocket.
+      preHandler: async (request) => {
+        const viewer = await viewerOf(request, authenticator);
+        await viewResults(live, request.params.id, viewer);
+      },
+    },
+    async (socket, request) => {
+      const stream = new WsStream(socket, limits, metrics);
+      const unregister = streams.add(stream);
+      let unsubscribe: (() => void) | undefined;
+      let gone = false;
+      socket.on('close', () => {
+        gone = true;
+        unsubscribe?.();
+        unregister();
+      });
+      // The stream is one-way; whatever a client sends is ignored (maxPayload bounds it).
+      socket.on('message', () => {});
+      try {
+        const remove = await live.subscribe(request.params.id, stream);
+        if (gone) remove();
+        else unsubscribe = remove;
+      } catch {
+        socket.close(1011, 'results unavailable');
+      }
+    },
+  );
+}

@@ -1,0 +1,30 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { natsNames, type TallyChanged } from '@onevote/contracts';
+import type { Logger } from '@onevote/platform';
+import type { StoredBallot } from './ballot-store.ts';
+
+/**
+ * Tells results replicas that an election's tally changed (they re-read the sums from PostgreSQL).
+ * Fire and forget: the ballot is already committed, and a lost notification heals at the next
+ * periodic re-read (I4), so a NATS outage never fails a vote.
+ */
+export class TallyNotifier {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly logger: Logger,
+  ) {}
+
+  committed(inserted: readonly StoredBallot[], committedAt = new Date()) {
+    if (inserted.length === 0) return;
+    const perElection = new Map<string, number>();
+    for (const b of inserted) perElection.set(b.electionId, (perElection.get(b.electionId) ?? 0) + 1);
+    for (const [electionId, ballots] of perElection) {
+      const event: TallyChanged = { electionId, ballots, committedAt: committedAt.toISOString() };
+      try {
+        this.nc.publish(natsNames.tallyChanged(electionId), JSON.stringify(event));
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message, electionId }, 'tally notification not sent');
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import type { Stack } from '@onevote/stack';
+import type { Component } from './cpu.ts';
+import { type BenchIssuer, mintToken } from './issuer.ts';
+import { accessTokenHash, dpopProof, newVoterKey } from './signer.ts';
+
+/**
+ * Bench mode's configuration: a whole audience arrives from one loopback address and, in the
+ * bench, one process, so the per-IP limit and the per-network risk rules are raised (never
+ * switched off in code). Per-voter and per-key limits stay as they are.
+ */
+export const audienceOnOneAddress: NodeJS.ProcessEnv = {
+  RATE_PER_IP: '10000000',
+  RISK_SUBNET_VOTERS_CHALLENGE: '10000000',
+  RISK_IP_VELOCITY_CHALLENGE: '10000000',
+};
+
+/** Every server process of the stack, for CPU accounting (PostgreSQL as a process tree). */
+export function serverComponents(stack: Stack): Component[] {
+  const out: Component[] = [];
+  for (const [name, s] of stack.services) if (s.process.pid) out.push({ name, pid: s.process.pid, tree: false });
+  const { postgres, redis, nats } = stack.infra.servers;
+  if (postgres?.pid) out.push({ name: 'postgres', pid: postgres.pid, tree: true });
+  if (redis?.pid) out.push({ name: 'redis', pid: redis.pid, tree: false });
+  if (nats?.pid) out.push({ name: 'nats', pid: nats.pid, tree: false });
+  return out;
+}
+
+export interface OpenElection {
+  id: string;
+  questionId: string;
+  optionIds: string[];
+}
+
+/** Creates and opens a one-question election through the public API, as an admin of `issuer`. */
+export async function createOpenElection(gateway: string, issuer: BenchIssuer, audience = 'onevote'): Promise<OpenElection> {
+  const { key } = newVoterKey();
+  const token = mintToken({
+    issuer: issuer.issuer,
+    kid: issuer.kid,
+    audience,
+    key: issuer.privateKey,
+    sub: crypto.randomUUID(),
+    jkt: key.jkt,
+    roles: ['admin'],
+    lifetimeSeconds: 600,
+  });
+  const ath = accessTokenHash(token);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${gateway}${path}`, {
+      method,
+      headers: {
+        authorization: `DPoP ${token}`,
+        dpop: dpopProof(key, method, `${gateway}${path}`, ath),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<{ id: string; questions: { id: string; options: { id: string }[] }[] }>;
+  };
+  const created = await call('POST', '/v1/elections', {
+    title: 'Bench: best option',
+    questions: [{ title: 'Which option?', options: ['Red', 'Green', 'Blue', 'Yellow'].map((label) => ({ label })) }],
+    resultsVisibility: 'live',
+  });
+  await call('POST', `/v1/elections/${created.id}/open`);
+  // The open status reaches vote-api and results through NATS KV.
+  await waitForTotal(`${gateway}/v1/elections/${created.id}/results`, 0, 10_000);
+  const question = created.questions[0]!;
+  return { id: created.id, questionId: question.id, optionIds: question.options.map((o) => o.id) };
+}
+
+/** Waits until the results show the election open with at least `total` ballots (or the deadline). */
+export async function waitForTotal(resultsUrl: string, total: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await fetch(resultsUrl).catch(() => undefined);
+    if (res?.ok) {
+      const body = (await res.json()) as { status: string; totalBallots: number };
+      if (body.status === 'open' && body.totalBallots >= total) return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}

@@ -1,0 +1,1 @@
+export { runScenario, type ScenarioContext, type ScenarioOptions, type ScenarioResult } from './scenario.ts';

@@ -1,0 +1,138 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  audienceOnOneAddress,
+  BenchIssuer,
+  createOpenElection,
+  type LoadState,
+  type OpenElection,
+  provisionVoters,
+  runLoad,
+  type Verification,
+  verify,
+} from '@onevote/bench';
+import { type Stack, startStack, waitFor } from '@onevote/stack';
+
+export interface ScenarioContext {
+  stack: Stack;
+  election: OpenElection;
+  /** The database as a superuser (to hold locks, read ballots). */
+  adminUrl: string;
+}
+
+export interface ScenarioResult {
+  name: string;
+  sent: number;
+  acknowledged: number;
+  counted: number;
+  lost: number;
+  doubleCounted: number;
+  undercounted: number;
+  wrongVoter: number;
+  contractViolations: number;
+  serverErrors: number;
+  unsettled: number;
+  errors: Record<string, number>;
+  /** From the first to the last failed attempt (503 or no connection). */
+  unavailableSeconds: number;
+  /** From the end of the fault until every service answered /readyz. */
+  recoverySeconds: number;
+  /** Answers per second of the run, by status (see LoadState.timeline). */
+  timeline: Record<string, Record<string, number>>;
+}
+
+export interface ScenarioOptions {
+  name: string;
+  /** Seconds of load in all; the fault starts after `faultAt` seconds. */
+  loadSeconds: number;
+  faultAt: number;
+  rate: number;
+  /** Ballots go to these (default: the gateway). */
+  targets?: (ctx: ScenarioContext) => string[];
+  /** Injects the fault and returns when it is over (servers back up, or left down on purpose). */
+  fault: (ctx: ScenarioContext) => Promise<void>;
+  /** Runs before the load (e.g. a second replica). */
+  prepare?: (ctx: ScenarioContext) => Promise<void>;
+  /** Services expected to be serving again after the fault. */
+  mustRecover?: (ctx: ScenarioContext) => { name: string; url: string }[];
+  extraEnv?: NodeJS.ProcessEnv;
+  /** Checks on the live stack after the load, before it is stopped. */
+  check?: (ctx: ScenarioContext, state: LoadState) => Promise<void>;
+}
+
+/**
+ * One fault scenario: a private stack (its own PostgreSQL, Redis and NATS, so killing them harms no
+ * other test), an open election, steady load through the public API while the fault happens, then
+ * the invariants checked from the database.
+ */
+export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & { verification: Verification; load: LoadState }> {
+  const dir = mkdtempSync(join(process.env.ONEVOTE_TEST_DIR ?? tmpdir(), 'chaos-'));
+  const issuer = await BenchIssuer.start();
+  const stack = await startStack({
+    dir,
+    portMode: 'random',
+    logTo: 'files',
+    seed: false,
+    logLevel: 'warn',
+    extraIssuers: [issuer.trustEntry],
+    extraEnv: { ...audienceOnOneAddress, ...o.extraEnv },
+  });
+  try {
+    const election = await createOpenElection(stack.gatewayUrl, issuer);
+    const adminUrl = new URL(stack.infra.postgresAdminUrl);
+    adminUrl.pathname = `/${stack.database}`;
+    const ctx: ScenarioContext = { stack, election, adminUrl: adminUrl.toString() };
+    await o.prepare?.(ctx);
+    const voters = await provisionVoters(issuer, Math.ceil(o.rate * o.loadSeconds * 1.2) + 50, 'onevote', 900);
+
+    const load = runLoad({
+      baseUrls: o.targets?.(ctx) ?? [stack.gatewayUrl],
+      electionId: election.id,
+      questionId: election.questionId,
+      optionIds: election.optionIds,
+      voters,
+      durationSeconds: o.loadSeconds,
+      concurrency: 16,
+      rate: o.rate,
+      duplicateShare: 0.1,
+      retryShare: 0.05,
+    });
+    await new Promise((r) => setTimeout(r, o.faultAt * 1000));
+    await o.fault(ctx);
+    const faultEnded = Date.now();
+    const recover = o.mustRecover?.(ctx) ?? [...stack.services.values()].map((s) => ({ name: s.def.name, url: s.url }));
+    await Promise.all(
+      recover.map(({ name, url }) =>
+        waitFor(`${name} to be ready again`, async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 10_000, intervalMs: 100 }),
+      ),
+    );
+    const recoverySeconds = (Date.now() - faultEnded) / 1000;
+    const state = await load;
+    const verification = await verify(ctx.adminUrl, election.id, state.receipts);
+    await o.check?.(ctx, state);
+    return {
+      name: o.name,
+      sent: state.sent,
+      acknowledged: state.receipts.size,
+      counted: verification.ballotRows,
+      lost: verification.lost,
+      doubleCounted: verification.doubleCounted,
+      undercounted: verification.undercounted,
+      wrongVoter: verification.wrongVoter,
+      contractViolations: state.contractViolations,
+      serverErrors: state.serverErrors,
+      unsettled: state.unsettled,
+      errors: state.errors,
+      unavailableSeconds:
+        state.firstFailureAt && state.lastFailureAt ? Math.round((state.lastFailureAt - state.firstFailureAt) / 100) / 10 : 0,
+      recoverySeconds: Math.round(recoverySeconds * 10) / 10,
+      timeline: state.timeline,
+      verification,
+      load: state,
+    };
+  } finally {
+    await stack.stop();
+    await issuer.stop();
+  }
+}
