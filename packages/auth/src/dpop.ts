@@ -1,6 +1,7 @@
-import { createHash, createPublicKey, type KeyObject, verify as verifySignature } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { invalidProof, signingAlgorithms } from './errors.ts';
+import { invalidProof } from './errors.ts';
+import { algorithmSpecs, type CompactJws, decodeCompactJws, isAllowedAlgorithm, type SigningAlgorithm, signatureValid } from './jws.ts';
 import type { ReplayStore } from './replay.ts';
 
 export interface DpopOptions {
@@ -21,13 +22,6 @@ export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
-// What each allowed algorithm needs of the key and the signature (RFC 7518 §3.4, RFC 8037).
-const algorithms = {
-  ES256: { kty: 'EC', crv: 'P-256', hash: 'sha256', signatureBytes: 64 },
-  ES384: { kty: 'EC', crv: 'P-384', hash: 'sha384', signatureBytes: 96 },
-  EdDSA: { kty: 'OKP', crv: 'Ed25519', hash: null, signatureBytes: 64 },
-} as const satisfies Record<(typeof signingAlgorithms)[number], unknown>;
-
 interface ProofKey {
   key: KeyObject;
   jkt: string;
@@ -43,8 +37,8 @@ const proofKeys = new LRUCache<string, ProofKey>({ max: 100_000 });
 
 const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
-function proofKey(jwk: Record<string, unknown>, alg: keyof typeof algorithms): ProofKey {
-  const want = algorithms[alg];
+function proofKey(jwk: Record<string, unknown>, alg: SigningAlgorithm): ProofKey {
+  const want = algorithmSpecs[alg];
   if (jwk.kty !== want.kty || jwk.crv !== want.crv) throw invalidProof(`the jwk does not fit ${alg}`);
   if (privateMembers.some((m) => m in jwk)) throw invalidProof('the jwk must be a public key');
   if (typeof jwk.x !== 'string' || (want.kty === 'EC' && typeof jwk.y !== 'string')) throw invalidProof('the jwk is incomplete');
@@ -66,12 +60,6 @@ function proofKey(jwk: Record<string, unknown>, alg: keyof typeof algorithms): P
   return entry;
 }
 
-function decodeJson(part: string): Record<string, unknown> {
-  const value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
-  return value as Record<string, unknown>;
-}
-
 /**
  * Verifies a DPoP proof per RFC 9449 §4.3: type, allow-listed algorithm, signature by the embedded
  * public key (never a private one), method, URL, freshness, `ath` when a token is presented, and
@@ -82,33 +70,20 @@ export async function verifyDpopProof(
   request: { method: string; url: string; accessToken?: string },
   options: DpopOptions,
 ): Promise<VerifiedProof> {
-  const parts = proof.split('.');
-  if (parts.length !== 3) throw invalidProof('the proof is not a compact JWS');
-  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-  let header: Record<string, unknown>;
-  let payload: Record<string, unknown>;
+  let jws: CompactJws;
   try {
-    header = decodeJson(headerPart);
-    payload = decodeJson(payloadPart);
+    jws = decodeCompactJws(proof);
   } catch (err) {
     throw invalidProof('the proof is not a JWT', err);
   }
+  const { header, payload } = jws;
   if (header.typ !== 'dpop+jwt') throw invalidProof('typ must be dpop+jwt');
-  const alg = header.alg as keyof typeof algorithms;
-  if (typeof alg !== 'string' || !Object.hasOwn(algorithms, alg)) throw invalidProof(`alg ${String(header.alg)} is not allowed`);
+  const alg = header.alg;
+  if (!isAllowedAlgorithm(alg)) throw invalidProof(`alg ${String(alg)} is not allowed`);
   if (!header.jwk || typeof header.jwk !== 'object') throw invalidProof('the proof has no jwk');
   if (header.crit !== undefined) throw invalidProof('crit is not supported');
   const { key, jkt } = proofKey(header.jwk as Record<string, unknown>, alg);
-
-  const signature = Buffer.from(signaturePart, 'base64url');
-  const spec = algorithms[alg];
-  if (signature.length !== spec.signatureBytes) throw invalidProof('the proof signature does not verify');
-  const signed = Buffer.from(`${headerPart}.${payloadPart}`);
-  const valid =
-    spec.hash === null
-      ? verifySignature(null, signed, key, signature)
-      : verifySignature(spec.hash, signed, { key, dsaEncoding: 'ieee-p1363' }, signature);
-  if (!valid) throw invalidProof('the proof signature does not verify');
+  if (!signatureValid(jws, alg, key)) throw invalidProof('the proof signature does not verify');
 
   const { jti, htm, htu, iat, ath } = payload;
   if (typeof jti !== 'string' || jti.length < 8 || jti.length > 256) throw invalidProof('jti is missing');

@@ -1,6 +1,8 @@
-import { createRemoteJWKSet, customFetch, type JWTPayload, jwtVerify } from 'jose';
+import { KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, customFetch, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { invalidToken, signingAlgorithms } from './errors.ts';
+import { invalidToken } from './errors.ts';
+import { type CompactJws, decodeCompactJws, isAllowedAlgorithm, type SigningAlgorithm, signatureValid } from './jws.ts';
 
 export interface TrustedIssuer {
   issuer: string;
@@ -77,26 +79,31 @@ export class AccessTokenVerifier {
       this.cache.delete(hash);
     }
 
-    const issuer = unverifiedIssuer(token);
+    let jws: CompactJws;
+    try {
+      jws = decodeCompactJws(token);
+    } catch (err) {
+      throw invalidToken('the token is not a JWT', err);
+    }
+    const { header, payload } = jws;
+    const alg = header.alg;
+    if (!isAllowedAlgorithm(alg)) throw invalidToken(`alg ${String(alg)} is not allowed`);
+    if (header.crit !== undefined) throw invalidToken('crit is not supported');
+    // The issuer claim only picks whose keys to try; the signature check below is what trusts it.
+    const issuer = typeof payload.iss === 'string' ? payload.iss : undefined;
     const keys = issuer ? this.jwks.get(issuer) : undefined;
     if (!issuer || !keys) throw invalidToken('the token issuer is not trusted');
-    let payload: JWTPayload;
+    let key: KeyObject;
     try {
-      ({ payload } = await jwtVerify(token, keys, {
-        issuer,
-        audience: this.options.audience,
-        algorithms: [...signingAlgorithms],
-        clockTolerance: this.leeway,
-        currentDate: new Date(this.now()),
-        requiredClaims: ['sub', 'exp', 'iat', 'jti'],
-      }));
+      // jose picks the key by kid and algorithm from the cached JWKS, refetching once (after its
+      // cooldown) when the kid is unknown.
+      key = keyObjectFor(await keys(header as JWSHeaderParameters, { payload: '', signature: '' } as FlattenedJWSInput));
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw invalidToken(
-        code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token does not verify',
-        err,
-      );
+      throw invalidToken('no key of the issuer verifies this token', err);
     }
+    if (!keyFits(key, alg) || !signatureValid(jws, alg, key)) throw invalidToken('the token does not verify');
+    checkClaims(payload, { audience: this.options.audience, now: nowSeconds, leeway: this.leeway });
+
     const cnf = payload.cnf as { jkt?: unknown } | undefined;
     if (!cnf || typeof cnf.jkt !== 'string') throw invalidToken('the token is not bound to a DPoP key');
     const roles = Array.isArray(payload.roles)
@@ -117,15 +124,38 @@ export class AccessTokenVerifier {
   }
 }
 
-function unverifiedIssuer(token: string): string | undefined {
-  // Only to pick which issuer's keys to verify with; the claim is verified right after.
-  const part = token.split('.')[1];
-  if (!part || part.length > 8192) return undefined;
-  try {
-    const iss = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')).iss;
-    return typeof iss === 'string' ? iss : undefined;
-  } catch {
-    return undefined;
+// jose resolves JWKS keys as WebCrypto CryptoKeys; node:crypto verifies with KeyObjects. Converted
+// once per key.
+const keyObjects = new WeakMap<object, KeyObject>();
+function keyObjectFor(key: unknown): KeyObject {
+  if (key instanceof KeyObject) return key;
+  let converted = keyObjects.get(key as object);
+  if (!converted) {
+    converted = KeyObject.from(key as Parameters<typeof KeyObject.from>[0]);
+    keyObjects.set(key as object, converted);
+  }
+  return converted;
+}
+
+const curves: Record<SigningAlgorithm, string> = { ES256: 'prime256v1', ES384: 'secp384r1', EdDSA: 'ed25519' };
+
+function keyFits(key: KeyObject, alg: SigningAlgorithm): boolean {
+  if (key.type !== 'public') return false;
+  if (alg === 'EdDSA') return key.asymmetricKeyType === 'ed25519';
+  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === curves[alg];
+}
+
+/** RFC 7519 §4.1 checks for an access token, with `leeway` seconds of clock skew. */
+function checkClaims(payload: Record<string, unknown>, o: { audience: string; now: number; leeway: number }) {
+  const { aud, exp, iat, nbf, sub, jti } = payload;
+  if (!(aud === o.audience || (Array.isArray(aud) && aud.includes(o.audience)))) {
+    throw invalidToken('the token is for another audience');
+  }
+  if (typeof exp !== 'number' || exp + o.leeway <= o.now) throw invalidToken('the token has expired');
+  if (typeof iat !== 'number' || iat - o.leeway > o.now) throw invalidToken('the token is issued in the future');
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf - o.leeway > o.now)) throw invalidToken('the token is not valid yet');
+  if (typeof sub !== 'string' || sub.length === 0 || typeof jti !== 'string' || jti.length === 0) {
+    throw invalidToken('the token lacks sub or jti');
   }
 }
 

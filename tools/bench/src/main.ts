@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startStack } from '@onevote/stack';
+import { killChildrenOnSignal, startStack } from '@onevote/stack';
 import { snapshot } from './cpu.ts';
 import { audienceOnOneAddress, createOpenElection, serverComponents, waitForTotal } from './harness.ts';
 import { BenchIssuer } from './issuer.ts';
@@ -46,6 +46,8 @@ const benchEnv: NodeJS.ProcessEnv = {
   ...(args['batch-max'] ? { COMMIT_MAX_BATCH: args['batch-max'] } : {}),
   ...(args['batch-wait-ms'] ? { COMMIT_MAX_WAIT_MS: args['batch-wait-ms'] } : {}),
 };
+
+killChildrenOnSignal();
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

@@ -124,7 +124,7 @@ async function test() {
         '--test',
         '--test-reporter=spec',
         `--test-concurrency=${process.env.ONEVOTE_TEST_CONCURRENCY ?? 2}`,
-        '--test-timeout=180000',
+        '--test-timeout=600000',
         ...files.map((f) => relative(repoRoot, f)),
       ],
       {

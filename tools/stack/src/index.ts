@@ -3,7 +3,7 @@ export { type Infra, type InfraOptions, startInfra } from './infra.ts';
 export { NatsServer } from './nats.ts';
 export { freePort } from './ports.ts';
 export { PostgresServer } from './postgres.ts';
-export { ManagedProcess } from './process.ts';
+export { killChildrenOnSignal, ManagedProcess } from './process.ts';
 export { databaseRoles, provisionDatabase } from './provision.ts';
 export { RedisServer } from './redis.ts';
 export { repoRoot, type ServiceName, serviceDefs, spawnService, waitReady } from './services.ts';

@@ -24,6 +24,19 @@ process.on('exit', () => {
   for (const p of running) p.child.kill('SIGKILL');
 });
 
+/**
+ * For processes without their own signal handling (test files, the bench): a SIGTERM or SIGINT,
+ * such as the test runner's on a timeout, still takes every child down with it.
+ */
+export function killChildrenOnSignal() {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      for (const p of running) p.child.kill('SIGKILL');
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
+    });
+  }
+}
+
 /** A child process of the supervisor that can be stopped cleanly, or killed, and waited for. */
 export class ManagedProcess {
   /** Every child still running, newest last (stop in reverse order). */

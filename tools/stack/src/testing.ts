@@ -10,8 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { type Infra, startInfra } from './infra.ts';
+import { killChildrenOnSignal } from './process.ts';
 import { provisionDatabase } from './provision.ts';
 import { type Stack, type StackOptions, startStack } from './stack.ts';
+
+killChildrenOnSignal();
 
 let shared: Promise<Infra> | undefined;
 let privateInfra: Infra | undefined;

@@ -1,0 +1,95 @@
+/**
+ * Issue 9, scenarios 1, 2, 3 and 7: vote-api and results killed with -9, PostgreSQL stopped for 10 s.
+ * Each scenario runs on its own servers; the assertions are in src/checks.ts.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { freePort, type ManagedProcess, repoRoot, spawnService, waitFor, waitReady } from '@onevote/stack';
+import { readTotals, scenario, sleep } from '../src/checks.ts';
+
+describe('faults under load: processes killed, PostgreSQL stopped (issue 9)', { concurrency: false }, () => {
+  test('1. vote-api killed with -9 mid-load and started again; clients retry with the same key', async () => {
+    await scenario({
+      name: 'vote-api kill -9, restarted',
+      loadSeconds: 10,
+      faultAt: 3,
+      rate: 150,
+      fault: async ({ stack }) => {
+        await stack.services.get('vote-api')!.process.kill();
+        await stack.restart('vote-api');
+      },
+    });
+  });
+
+  test('2. two vote-api replicas, one killed with -9: the other keeps serving', async () => {
+    let second: ManagedProcess | undefined;
+    let secondUrl = '';
+    let killedAt = 0;
+    const result = await scenario({
+      name: 'one of two vote-api replicas kill -9',
+      loadSeconds: 10,
+      faultAt: 3,
+      rate: 150,
+      prepare: async ({ stack }) => {
+        const first = stack.services.get('vote-api')!;
+        const port = await freePort();
+        second = spawnService(first.def, { ...first.env, PORT: String(port) }, join(repoRoot, 'tools', 'chaos', 'test-output', 'vote-api-2.log'));
+        secondUrl = `http://127.0.0.1:${port}`;
+        await waitReady('vote-api replica 2', port, second);
+      },
+      targets: ({ stack }) => [stack.services.get('vote-api')!.url, secondUrl],
+      fault: async () => {
+        killedAt = Date.now();
+        await second!.kill();
+      },
+      mustRecover: ({ stack }) => [{ name: 'vote-api', url: stack.services.get('vote-api')!.url }],
+      check: async (_ctx, state) => {
+        assert.ok(state.countedAt.filter((t) => t > killedAt + 1000).length > 0, 'no ballot counted after the kill');
+      },
+    });
+    assert.ok(result.acknowledged > 0);
+  });
+
+  test('3. PostgreSQL stopped for 10 s mid-load: fast 503s, then recovery without restarts', async () => {
+    const result = await scenario({
+      name: 'PostgreSQL stopped 10 s',
+      loadSeconds: 17,
+      faultAt: 3,
+      rate: 150,
+      fault: async ({ stack }) => {
+        await stack.infra.servers.postgres!.stop();
+        await sleep(10_000);
+        await stack.infra.servers.postgres!.start();
+      },
+    });
+    assert.ok((result.errors['503'] ?? 0) > 0, 'the outage was not seen as 503s');
+  });
+
+  test('7. results killed: SSE clients reconnect and the totals are right', async () => {
+    let frames: number[] = [];
+    let stopReading = () => {};
+    await scenario({
+      name: 'results kill -9, restarted',
+      loadSeconds: 10,
+      faultAt: 3,
+      rate: 150,
+      prepare: async ({ stack, election }) => {
+        const sse = readTotals(`${stack.gatewayUrl}/v1/elections/${election.id}/results/stream`);
+        frames = sse.totals;
+        stopReading = sse.stop;
+      },
+      fault: async ({ stack }) => {
+        await stack.services.get('results')!.process.kill();
+        await stack.restart('results');
+      },
+      check: async (_ctx, state) => {
+        await waitFor('the reconnected SSE client to show every counted ballot', () => frames.at(-1) === state.receipts.size, {
+          timeoutMs: 10_000,
+        });
+        stopReading();
+      },
+    });
+  });
+
+});

@@ -1,0 +1,82 @@
+/**
+ * Issue 9, scenarios 4, 5, 6 and 8: PostgreSQL killed and slowed, Redis flushed and restarted, NATS restarted.
+ * Each scenario runs on its own servers; the assertions are in src/checks.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { waitFor } from '@onevote/stack';
+import postgres from 'postgres';
+import { redisFlushAll, scenario, sleep } from '../src/checks.ts';
+
+describe('faults under load: servers killed, restarted and slowed (issue 9)', { concurrency: false }, () => {
+  test('4. PostgreSQL killed with -9 mid-load (crash recovery)', async () => {
+    await scenario({
+      name: 'PostgreSQL kill -9, restarted',
+      loadSeconds: 10,
+      faultAt: 3,
+      rate: 150,
+      fault: async ({ stack }) => {
+        await stack.infra.servers.postgres!.kill();
+        await stack.infra.servers.postgres!.start();
+      },
+    });
+  });
+
+  test('5. Redis flushed, then restarted, mid-load', async () => {
+    await scenario({
+      name: 'Redis FLUSHALL then restart',
+      loadSeconds: 10,
+      faultAt: 3,
+      rate: 150,
+      fault: async ({ stack }) => {
+        const redis = stack.infra.servers.redis!;
+        await redisFlushAll(redis.port);
+        await sleep(1000);
+        await redis.stop();
+        await redis.start();
+      },
+    });
+  });
+
+  test('6. NATS restarted mid-load: config watchers and results recover', async () => {
+    await scenario({
+      name: 'NATS restart',
+      loadSeconds: 10,
+      faultAt: 3,
+      rate: 150,
+      fault: async ({ stack }) => {
+        await stack.infra.servers.nats!.stop();
+        await stack.infra.servers.nats!.start();
+      },
+      check: async ({ stack, election }, state) => {
+        // Results caught up with every counted ballot after the restart (notifications or re-read).
+        await waitFor(
+          'results to show every counted ballot',
+          async () => {
+            const body = (await (await fetch(`${stack.gatewayUrl}/v1/elections/${election.id}/results`)).json()) as { totalBallots: number };
+            return body.totalBallots === state.receipts.size;
+          },
+          { timeoutMs: 10_000 },
+        );
+      },
+    });
+  });
+
+  test('8. PostgreSQL made slow (a held lock): the bounded queue answers 503, not timeouts', async () => {
+    const result = await scenario({
+      name: 'PostgreSQL slow (tallies locked 6 s)',
+      loadSeconds: 12,
+      faultAt: 3,
+      rate: 150,
+      fault: async ({ adminUrl }) => {
+        const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+        await sql.begin(async (tx) => {
+          await tx`lock table votes.tallies in access exclusive mode`;
+          await sleep(6000);
+        });
+        await sql.end();
+      },
+    });
+    assert.ok((result.errors['503'] ?? 0) > 0, 'the slow database was not answered with 503s');
+  });
+});

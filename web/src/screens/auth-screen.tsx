@@ -1,0 +1,107 @@
+import { type FormEvent, useState } from 'react';
+import { passChallenge } from '../api/altcha.ts';
+import { ApiError } from '../api/http.ts';
+import { describeError } from '../api/messages.ts';
+import { login, register } from '../api/session.ts';
+import { ChallengeProgress } from '../components/challenge-progress.tsx';
+import { Notice } from '../components/notice.tsx';
+import { Page } from '../components/page.tsx';
+import { Link, navigate } from '../router.tsx';
+
+type Phase = { step: 'idle' } | { step: 'challenge'; estimate: number; label: string } | { step: 'sending' };
+
+/** Sign-in and registration: both pass a proof-of-work challenge solved in Web Workers. */
+export function AuthScreen({ mode, next }: { mode: 'login' | 'register'; next: string }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [phase, setPhase] = useState<Phase>({ step: 'idle' });
+  const [error, setError] = useState<string>();
+  const busy = phase.step !== 'idle';
+  const registering = mode === 'register';
+  const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/';
+
+  const solve = (label: string) =>
+    passChallenge((estimate) => setPhase({ step: 'challenge', estimate, label }));
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    if (registering && password.length < 10) {
+      setError('Use a password of at least 10 characters.');
+      return;
+    }
+    try {
+      if (registering) {
+        const altcha = await solve('Checking this browser is not a bot');
+        setPhase({ step: 'sending' });
+        await register(email, password, altcha);
+      }
+      const altcha = await solve(
+        registering ? 'Account created. Signing you in' : 'Checking this browser is not a bot',
+      );
+      setPhase({ step: 'sending' });
+      await login(email, password, altcha);
+      navigate(safeNext, { replace: true });
+    } catch (err) {
+      setPhase({ step: 'idle' });
+      if (err instanceof ApiError && err.code === 'email_taken') {
+        setError('That email is already registered. Sign in instead.');
+      } else setError(describeError(err));
+    }
+  };
+
+  const other = `${registering ? '/login' : '/register'}${safeNext !== '/' ? `?next=${encodeURIComponent(safeNext)}` : ''}`;
+  return (
+    <Page title={registering ? 'Create an account' : 'Sign in'}>
+      <form className="card form narrow" onSubmit={submit} noValidate={false}>
+        <label>
+          Email
+          <input
+            type="email"
+            name="email"
+            autoComplete="email"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            disabled={busy}
+          />
+        </label>
+        <label>
+          Password
+          <input
+            type="password"
+            name="password"
+            autoComplete={registering ? 'new-password' : 'current-password'}
+            required
+            minLength={registering ? 10 : 1}
+            aria-describedby={registering ? 'password-hint' : undefined}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            disabled={busy}
+          />
+          {registering ? (
+            <span id="password-hint" className="muted small hint">
+              At least 10 characters.
+            </span>
+          ) : null}
+        </label>
+        {error ? <Notice kind="error">{error}</Notice> : null}
+        {phase.step === 'challenge' ? (
+          <ChallengeProgress estimate={phase.estimate} label={phase.label} />
+        ) : null}
+        {phase.step === 'sending' ? (
+          <p role="status" className="muted">
+            {registering ? 'Creating your account…' : 'Signing in…'}
+          </p>
+        ) : null}
+        <button type="submit" disabled={busy}>
+          {registering ? 'Create account' : 'Sign in'}
+        </button>
+        <p className="muted">
+          {registering ? 'Already registered? ' : 'New here? '}
+          <Link href={other}>{registering ? 'Sign in' : 'Create an account'}</Link>
+        </p>
+      </form>
+    </Page>
+  );
+}

@@ -1,0 +1,16 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// Served by the gateway (same origin as /v1), so there is no proxy config for production; `vite dev`
+// forwards the API to a running local stack.
+export default defineConfig({
+  plugins: [react()],
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, target: 'es2022' },
+  worker: { format: 'es' },
+  server: {
+    proxy: {
+      '/v1': { target: process.env.ONEVOTE_URL ?? 'http://127.0.0.1:8080', changeOrigin: false },
+      '/.well-known': { target: process.env.ONEVOTE_URL ?? 'http://127.0.0.1:8080' },
+    },
+  },
+});
