@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import { AppError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { body as problemBody, toProblem } from './problem.ts';
@@ -56,6 +57,12 @@ export function createServer(options: ServerOptions): App {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // A URL that cannot be decoded (`%C3%28`) or a malformed request is a client error, answered
+    // as problem+json like every other one (Fastify's own answer would be plain JSON).
+    frameworkErrors: (err, request, reply) => {
+      const { body, headers } = toProblem(err, request.id);
+      void (reply as FastifyReply).status(body.status).headers(headers).type(problemContentType).send(body);
+    },
     ajv: {
       // Unknown members and wrong types are refused, never silently dropped or coerced (I5).
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
@@ -64,6 +71,26 @@ export function createServer(options: ServerOptions): App {
 
   // Only JSON is accepted; Fastify's default text/plain parser would let a wrong content type through.
   app.removeContentTypeParser('text/plain');
+
+  // Bodies are UTF-8 JSON objects (API.md). Fastify's default parser decodes invalid UTF-8 to
+  // U+FFFD and would store it, and lets a literal `null` skip body validation (I5): both are 400.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(raw as Buffer);
+    } catch {
+      done(new AppError('invalid_request', { detail: 'The body is not valid UTF-8' }), undefined);
+      return;
+    }
+    parseJson(request, text, (err, value) => {
+      if (err) done(err, undefined);
+      else if (value === null) done(new AppError('invalid_request', { detail: 'The body must be a JSON object' }), undefined);
+      else done(null, value);
+    });
+  });
 
   const routePatterns: { method: string; pattern: RegExp }[] = [];
   app.addHook('onRoute', (route) => {

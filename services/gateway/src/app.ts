@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { type Duplex, Readable } from 'node:stream';
 import replyFrom from '@fastify/reply-from';
 import fastifyStatic from '@fastify/static';
 import { openApiDocument, problemContentType } from '@onevote/contracts';
-import { type App, createServer, type Logger, type Metrics, problemBody } from '@onevote/platform';
+import { type App, AppError, bodyLimitBytes, createServer, type Logger, type Metrics, problemBody } from '@onevote/platform';
 import type { Static } from '@sinclair/typebox';
 import type { configSchema } from './config.ts';
 import { type Upstream, upstreamFor } from './routing.ts';
@@ -40,9 +40,50 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
       })),
   });
 
-  // Bodies pass through untouched as streams; the owning service parses and limits them.
+  // A body larger than the limit is refused here: proxied, the service's early 413 would race the
+  // upload and reach the client as a 503 (the upstream closed the connection mid-body). A URL that
+  // does not decode (`?status=%C3%28`) would make the proxy throw (500): it is a 400.
+  app.addHook('onRequest', async (request, reply) => {
+    let problem: ReturnType<typeof problemBody> | undefined;
+    if (Number(request.headers['content-length'] ?? 0) > bodyLimitBytes) {
+      problem = problemBody('payload_too_large', `The body is larger than ${bodyLimitBytes} bytes`, request.id);
+    } else {
+      try {
+        decodeURIComponent(request.url);
+      } catch {
+        problem = problemBody('invalid_request', 'The URL is not valid percent-encoded UTF-8', request.id);
+      }
+    }
+    if (problem) return reply.status(problem.status).header('connection', 'close').type(problemContentType).send(problem);
+  });
+
+  // Bodies pass through as streams; the owning service parses them. One without a length
+  // (chunked) is read here up to the limit, for the same reason as above.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser('*', (request, payload, done) => {
+    if (request.headers['content-length'] !== undefined) {
+      done(null, payload);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    payload.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= bodyLimitBytes) chunks.push(chunk);
+      else if (!settled) {
+        settled = true;
+        done(new AppError('payload_too_large', { detail: `The body is larger than ${bodyLimitBytes} bytes` }), undefined);
+      }
+    });
+    payload.on('end', () => {
+      if (!settled) done(null, Readable.from([Buffer.concat(chunks)]));
+    });
+    payload.on('error', (err) => {
+      if (!settled) done(err, undefined);
+      settled = true;
+    });
+  });
 
   await app.register(replyFrom, {
     undici: { connections: 512, pipelining: 1, keepAliveTimeout: 60_000 },

@@ -1,7 +1,8 @@
 export { type Component, cpuSeconds, snapshot } from './cpu.ts';
 export { audienceOnOneAddress, createOpenElection, type OpenElection, serverComponents, waitForTotal } from './harness.ts';
-export { BenchIssuer } from './issuer.ts';
+export { BenchIssuer, mintToken } from './issuer.ts';
 export { type LoadOptions, type LoadState, runLoad } from './load.ts';
 export { readResults, subscribe } from './sse.ts';
 export { type Verification, verify } from './verify.ts';
 export { provisionVoters, type Voter } from './voters.ts';
+export { accessTokenHash, dpopProof, newVoterKey, signJws } from './signer.ts';

@@ -12,7 +12,6 @@ export class BenchIssuer {
   private constructor(
     readonly issuer: string,
     readonly privateKey: KeyObject,
-    readonly pkcs8: Buffer,
     private readonly server: Server,
   ) {}
 
@@ -26,7 +25,7 @@ export class BenchIssuer {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const self = new BenchIssuer(issuer, privateKey, privateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer, server);
+    const self = new BenchIssuer(issuer, privateKey, server);
     jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: self.kid, alg: 'ES256', use: 'sig' }] });
     return self;
   }

@@ -4,7 +4,7 @@
  * synchronous node:crypto path leaves more CPU to the servers being measured. The output is a
  * standard ES256 JWS that the services verify with jose.
  */
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
 
 const b64 = (input: string | Buffer) => Buffer.from(input).toString('base64url');
 
@@ -15,18 +15,14 @@ export interface VoterKey {
   jkt: string;
 }
 
-export function newVoterKey(): { key: VoterKey; pkcs8: Buffer } {
+export function newVoterKey(): { key: VoterKey } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' }) as { crv: string; kty: string; x: string; y: string };
   const publicJwk = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
   // RFC 7638 thumbprint: the required members in lexicographic order, no whitespace.
   const jkt = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url');
   const proofHeader = b64(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk }));
-  return { key: { privateKey, proofHeader, jkt }, pkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer };
-}
-
-export function importVoterKey(pkcs8: Buffer, proofHeader: string, jkt: string): VoterKey {
-  return { privateKey: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }), proofHeader, jkt };
+  return { key: { privateKey, proofHeader, jkt } };
 }
 
 export function signJws(headerB64: string, payload: object, key: KeyObject): string {

@@ -84,7 +84,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     adminUrl.pathname = `/${stack.database}`;
     const ctx: ScenarioContext = { stack, election, adminUrl: adminUrl.toString() };
     await o.prepare?.(ctx);
-    const voters = await provisionVoters(issuer, Math.ceil(o.rate * o.loadSeconds * 1.2) + 50, 'onevote', 900);
+    const voters = provisionVoters(issuer, Math.ceil(o.rate * o.loadSeconds * 1.2) + 50, 'onevote', 900);
 
     const load = runLoad({
       baseUrls: o.targets?.(ctx) ?? [stack.gatewayUrl],
