@@ -8,7 +8,7 @@ before(async () => {
 });
 after(() => world.stop());
 
-// I4 measured, not asserted: figures go to docs/benchmarks-results.md. Ballots are committed one
+// I4 measured, not asserted: figures go to docs/benchmarks.md. Ballots are committed one
 // after another, each as soon as the previous one reached the subscriber, so every frame after the
 // first waits out the 200 ms frame pacing: this is the steady-stream case, not the best case.
 test('commit-to-SSE-frame latency over 100 ballots (p50/p99 reported)', async (t) => {

@@ -15,7 +15,7 @@ export const configSchema = serviceConfig({
   ...altchaConfigProperties,
   ...electionConfigProperties,
 
-  // Group commit (defaults chosen by measurement: docs/benchmarks-vote-api.md).
+  // Group commit (defaults chosen by measurement: docs/benchmarks.md, "Group-commit settings").
   /** Most ballots in one transaction. */
   COMMIT_MAX_BATCH: int(1, 10_000, 500),
   /** How long the first ballot of a batch waits for company; 0 = only what arrived in the same tick. */
