@@ -9,6 +9,8 @@ export interface RunOptions {
   shutdownTimeoutMs: number;
   /** Run after the server has stopped and drained, in order: close clients here. */
   closers?: (() => Promise<unknown>)[];
+  /** Counts rejections nobody handled (they are logged, and the service keeps serving). */
+  unhandledRejections?: { inc(): void };
 }
 
 /**
@@ -50,6 +52,14 @@ export async function runService(
 
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  // A rejection nobody handled is a bug to fix, but not a reason to stop serving: seen in the fault
+  // suite when PostgreSQL restarts, the database client rejected a promise of its own with
+  // ECONNRESET. It is logged and counted; /readyz still tells whether the dependencies answer.
+  process.on('unhandledRejection', (reason) => {
+    options.unhandledRejections?.inc();
+    logger.error({ err: reason }, 'unhandled promise rejection');
+  });
 
   // Under the local supervisor: if it dies without stopping us, stop rather than linger as an orphan.
   const parent = Number(process.env.ONEVOTE_SUPERVISOR_PID);

@@ -18,7 +18,12 @@ export function createMetrics(service: string) {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  return { registry, http: { requests, duration } };
+  const unhandledRejections = new Counter({
+    name: 'process_unhandled_rejections_total',
+    help: 'Promise rejections nobody handled (logged; the process keeps serving)',
+    registers: [registry],
+  });
+  return { registry, http: { requests, duration }, unhandledRejections };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -25,8 +25,10 @@ const redis = createRedis(config.REDIS_URL, logger);
 const nc = await connectNats(config.NATS_URL, 'ballot', logger);
 const kv = await openElectionsBucket(nc, config.ELECTIONS_BUCKET);
 
-const { app } = buildApp({ config, logger, metrics: createMetrics('ballot'), sql, redis, nc, kv });
+const metrics = createMetrics('ballot');
+const { app } = buildApp({ config, logger, metrics, sql, redis, nc, kv });
 await runService({
+  unhandledRejections: metrics.unhandledRejections,
   app,
   host: config.HOST,
   port: config.PORT,

@@ -4,8 +4,10 @@ import { configSchema } from './config.ts';
 
 const config = loadConfigOrExit('gateway', configSchema);
 const logger = createLogger('gateway', config.LOG_LEVEL);
-const app = await buildApp({ config, logger, metrics: createMetrics('gateway') });
+const metrics = createMetrics('gateway');
+const app = await buildApp({ config, logger, metrics });
 await runService({
+  unhandledRejections: metrics.unhandledRejections,
   app,
   host: config.HOST,
   port: config.PORT,

@@ -20,8 +20,10 @@ await migrate(sql, {
   dir: fileURLToPath(new URL('../migrations', import.meta.url)),
   logger,
 });
-const app = await buildApp({ config, logger, metrics: createMetrics('identity'), sql, redis });
+const metrics = createMetrics('identity');
+const app = await buildApp({ config, logger, metrics, sql, redis });
 await runService({
+  unhandledRejections: metrics.unhandledRejections,
   app,
   host: config.HOST,
   port: config.PORT,

@@ -31,6 +31,7 @@ const authenticator = createAuthenticator(config, {
 
 const app = await buildApp({ config, logger, metrics, sql, nc, configs, authenticator });
 await runService({
+  unhandledRejections: metrics.unhandledRejections,
   app,
   host: config.HOST,
   port: config.PORT,

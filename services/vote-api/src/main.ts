@@ -32,8 +32,10 @@ const nc = await connectNats(config.NATS_URL, 'vote-api', logger);
 const elections = await ElectionConfigCache.start(await openElectionsBucket(nc, config.ELECTIONS_BUCKET), {
   logger,
 });
-const app = buildApp({ config, logger, metrics: createMetrics('vote-api'), sql, redis, nc, elections });
+const metrics = createMetrics('vote-api');
+const app = buildApp({ config, logger, metrics, sql, redis, nc, elections });
 await runService({
+  unhandledRejections: metrics.unhandledRejections,
   app,
   host: config.HOST,
   port: config.PORT,
