@@ -59,7 +59,7 @@ describe('faults under load: processes killed, PostgreSQL stopped (issue 9)', { 
       rate: 150,
       fault: async ({ stack }) => {
         await stack.infra.servers.postgres!.stop();
-        await sleep(10_000);
+        await sleep(10_000); // the fault's length (issue 9: stopped for 10 s), not a wait for a condition
         await stack.infra.servers.postgres!.start();
       },
     });

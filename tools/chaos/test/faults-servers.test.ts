@@ -31,7 +31,7 @@ describe('faults under load: servers killed, restarted and slowed (issue 9)', { 
       fault: async ({ stack }) => {
         const redis = stack.infra.servers.redis!;
         await redisFlushAll(redis.port);
-        await sleep(1000);
+        await sleep(1000); // ballots keep arriving at an empty Redis for a second before the restart
         await redis.stop();
         await redis.start();
       },
@@ -72,7 +72,7 @@ describe('faults under load: servers killed, restarted and slowed (issue 9)', { 
         const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
         await sql.begin(async (tx) => {
           await tx`lock table votes.tallies in access exclusive mode`;
-          await sleep(6000);
+          await sleep(6000); // how long the database stays slow: the length of the fault
         });
         await sql.end();
       },
