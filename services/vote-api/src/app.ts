@@ -5,8 +5,8 @@ import { type App, createServer, type Logger, type Metrics, readiness, type Sql 
 import type { Redis } from 'ioredis';
 import { BallotStore } from './adapters/ballot-store.ts';
 import { GroupCommitter } from './adapters/group-commit.ts';
+import { AttemptCounters } from './adapters/attempt-counters.ts';
 import { RateLimits } from './adapters/rate-limits.ts';
-import { RiskSignalStore } from './adapters/risk-signals.ts';
 import { TallyNotifier } from './adapters/tally-notifier.ts';
 import { VotedHints } from './adapters/voted-hints.ts';
 import { createCastVote } from './cast-vote.ts';
@@ -48,11 +48,7 @@ export function buildApp(deps: VoteApiDeps): App {
     },
     { logger, metrics: voteMetrics },
   );
-  const hints = new VotedHints(
-    redis,
-    { prefix, ttlSeconds: config.FAST_PATH_TTL_SECONDS, deadlineMs: config.REDIS_DEADLINE_MS },
-    voteMetrics,
-  );
+  const hints = new VotedHints(redis, { prefix, ttlSeconds: config.FAST_PATH_TTL_SECONDS });
   const notifier = new TallyNotifier(deps.nc, logger);
   committer.onCommit((result, seats) => {
     notifier.committed(result.inserted);
@@ -70,17 +66,17 @@ export function buildApp(deps: VoteApiDeps): App {
       expiresInSeconds: config.ALTCHA_EXPIRES_SECONDS,
       replay,
     }),
-    rateLimits: new RateLimits(redis, {
+    counters: new AttemptCounters(redis, {
       prefix,
+      rateWindowSeconds: config.RATE_WINDOW_SECONDS,
+      riskWindowSeconds: config.RISK_WINDOW_SECONDS,
+      deadlineMs: config.REDIS_DEADLINE_MS,
+    }),
+    rateLimits: new RateLimits({
       windowSeconds: config.RATE_WINDOW_SECONDS,
       perIp: config.RATE_PER_IP,
       perVoter: config.RATE_PER_VOTER,
       perKey: config.RATE_PER_KEY,
-    }),
-    riskSignals: new RiskSignalStore(redis, {
-      prefix,
-      windowSeconds: config.RISK_WINDOW_SECONDS,
-      deadlineMs: config.REDIS_DEADLINE_MS,
     }),
     riskThresholds: {
       keyVotersChallenge: config.RISK_KEY_VOTERS_CHALLENGE,
@@ -92,7 +88,6 @@ export function buildApp(deps: VoteApiDeps): App {
       minTokenAgeSeconds: config.RISK_MIN_TOKEN_AGE_SECONDS,
     },
     riskWindowSeconds: config.RISK_WINDOW_SECONDS,
-    hints,
     committer,
     metrics: voteMetrics,
     logger,

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { AltchaChallenges, Authenticator, AuthRequest } from '@onevote/auth';
 import type { ElectionConfig } from '@onevote/election-config';
 import { AppError, type Logger } from '@onevote/platform';
+import type { AttemptCounters, WindowCount } from './adapters/attempt-counters.ts';
 import type { GroupCommitter } from './adapters/group-commit.ts';
 import type { RateLimits } from './adapters/rate-limits.ts';
-import type { RiskSignalStore } from './adapters/risk-signals.ts';
-import type { VotedHints } from './adapters/voted-hints.ts';
 import { availability, ballotProblem, type Selection } from './domain/ballot.ts';
-import { assessRisk, type RiskThresholds } from './domain/risk.ts';
+import { assessRisk, type RiskReason, type RiskThresholds } from './domain/risk.ts';
 import type { VoteMetrics } from './vote-metrics.ts';
 
 export interface CastVoteInput {
@@ -30,11 +29,10 @@ export interface CastVoteDeps {
   elections: { get(id: string): ElectionConfig | undefined };
   authenticator: Pick<Authenticator, 'authenticate'>;
   altcha: Pick<AltchaChallenges, 'verify'>;
+  counters: AttemptCounters;
   rateLimits: RateLimits;
-  riskSignals: RiskSignalStore;
   riskThresholds: RiskThresholds;
   riskWindowSeconds: number;
-  hints: VotedHints;
   committer: GroupCommitter;
   metrics: VoteMetrics;
   logger: Logger;
@@ -44,7 +42,8 @@ export type CastVote = (input: CastVoteInput) => Promise<Receipt>;
 
 /**
  * The vote path, cheapest checks first: election open and ballot valid (in-memory config) -> token
- * and DPoP proof -> rate limits -> risk rules -> Redis "already voted" hint -> group commit. Throws
+ * and DPoP proof -> rate limits -> risk rules -> Redis "already voted" hint -> group commit. The
+ * counts behind the rate limits and risk rules and the hint come from Redis in one round trip. Throws
  * an AppError for every refusal; resolves only once the ballot (or the voter's earlier one with the
  * same Idempotency-Key) is durably committed (I1).
  */
@@ -61,13 +60,25 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
 
     // I6: no state change without a valid, sender-bound token.
     const principal = await deps.authenticator.authenticate(input.auth);
-    await deps.rateLimits.consume({ ip: input.clientIp, voterId: principal.voterId, jkt: principal.jkt });
-
-    const signals = await deps.riskSignals.gather({
+    const counts = await deps.counters.count({
       ip: input.clientIp,
       jkt: principal.jkt,
       voterId: principal.voterId,
+      electionId: election.id,
     });
+    await deps.rateLimits.check({ ip: input.clientIp, voter: principal.voterId, key: principal.jkt }, counts?.requests);
+
+    // Without Redis the signals are unknown and their rules do not fire.
+    const windows: Partial<Record<RiskReason, WindowCount>> = {
+      voters_per_key: counts?.votersPerKey,
+      voters_per_subnet: counts?.votersPerSubnet,
+      ip_velocity: counts?.ipVelocity,
+    };
+    const signals = {
+      votersPerKey: counts?.votersPerKey.count,
+      votersPerSubnet: counts?.votersPerSubnet.count,
+      ipVelocity: counts?.ipVelocity.count,
+    };
     const decision = assessRisk(
       {
         ...signals,
@@ -84,10 +95,11 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
       );
     }
     if (decision.outcome === 'deny') {
-      const window = deps.riskWindowSeconds;
+      // Until the last window behind the refusal ends.
+      const msLeft = Math.max(...decision.reasons.map((r) => windows[r]?.msLeft ?? deps.riskWindowSeconds * 1000));
       throw new AppError('rate_limited', {
         detail: `refused by risk rules: ${decision.reasons.join(', ')}`,
-        retryAfter: window - ((Date.now() / 1000) % window),
+        retryAfter: msLeft / 1000,
         extra: { reasons: decision.reasons },
       });
     }
@@ -101,7 +113,8 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
       await deps.altcha.verify(input.altcha);
     }
 
-    const hint = await deps.hints.get(election.id, principal.voterId);
+    metrics.fastPath.inc({ result: counts ? (counts.hint ? 'hit' : 'miss') : 'error' });
+    const hint = counts?.hint;
     if (hint) {
       if (hint.idempotencyKey === input.idempotencyKey) {
         return {

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { DpopKey, TokenIssuer } from '@onevote/auth/client';
 import { natsNames, type TallyChanged } from '@onevote/contracts';
 import { freshDatabase } from '@onevote/stack/testing';
+import { votedHintKey } from '../src/adapters/voted-hints.ts';
 import {
   aBallot,
   anElection,
@@ -87,7 +88,7 @@ describe('one counted ballot per voter', () => {
     assert.deepEqual(again.body, first.body);
 
     // Without the Redis hint the answer comes from PostgreSQL and is the same.
-    await api.redis.del(`${api.config.REDIS_KEY_PREFIX}voted:${election.id}:${voter.voterId}`);
+    assert.equal(await api.redis.del(votedHintKey(api.config.REDIS_KEY_PREFIX, election.id, voter.voterId)), 1);
     const fromDatabase = await vote(api, voter, election.id, body, key);
     assert.equal(fromDatabase.status, 201);
     assert.deepEqual(fromDatabase.body, first.body);
@@ -267,6 +268,38 @@ describe('risk rules', () => {
       altcha: await api.altcha(),
     });
     assert.equal(withIt.status, 201);
+  });
+});
+
+describe('rate limits', () => {
+  test('a voter past its budget is 429 with Retry-After; other voters are not affected', async () => {
+    const db = await freshDatabase();
+    const strict = await startVoteApi({
+      issuer,
+      databaseUrl: db.urls['vote-api']!,
+      adminUrl: db.adminUrl,
+      env: { RATE_PER_VOTER: '3', RATE_WINDOW_SECONDS: '60' },
+    });
+    try {
+      const election = anElection();
+      await strict.publish(election);
+      const voter = await aVoter(issuer);
+      const key = randomUUID();
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(await vote(strict, voter, election.id, { selections: aBallot(election) }, key));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [201, 201, 201, 429, 429],
+      );
+      assert.equal(answers[3]!.body.code, 'rate_limited');
+      const retryAfter = Number(answers[3]!.headers.get('retry-after'));
+      assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+      const other = await aVoter(issuer);
+      assert.equal((await vote(strict, other, election.id, { selections: aBallot(election) })).status, 201);
+      assert.equal((await stored(strict.admin, election.id)).ballots, 2);
+    } finally {
+      await strict.stop();
+    }
   });
 });
 

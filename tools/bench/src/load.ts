@@ -18,6 +18,8 @@ export interface LoadOptions {
   duplicateShare: number;
   retryShare: number;
   onProgress?: (s: LoadState) => void;
+  /** Where to record the times of counted ballots (shared with the SSE subscribers, for lag). */
+  countedAt?: number[];
 }
 
 interface Counted {
@@ -33,8 +35,6 @@ export interface LoadState {
   counted: number;
   /** Receipts answered 201 (first answers and same-key retries), voter id -> receipt id. */
   receipts: Map<string, string>;
-  /** When each counted ballot was acknowledged, in order (for SSE lag). */
-  ackTimes: number[];
   latency201: Samples;
   errors: Record<string, number>;
   /** Answers that contradict the API contract (a 409 with another receipt, a retry with another body). */
@@ -48,7 +48,7 @@ export interface LoadState {
   /** First and last time an attempt got no usable answer (503 or no connection), epoch ms. */
   firstFailureAt: number | undefined;
   lastFailureAt: number | undefined;
-  /** Times of the counted ballots (201), epoch ms, to see when service resumed. */
+  /** Times of the counted ballots (201) in the order answered, epoch ms. */
   countedAt: number[];
   /** Answers per second of the run, by status: `{ "12": { "503": 40, "201": 3 } }`. */
   timeline: Record<string, Record<string, number>>;
@@ -72,7 +72,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadState> {
     sent: 0,
     counted: 0,
     receipts: new Map(),
-    ackTimes: [],
     latency201: new Samples(),
     errors: {},
     contractViolations: 0,
@@ -82,7 +81,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadState> {
     unsettled: 0,
     firstFailureAt: undefined,
     lastFailureAt: undefined,
-    countedAt: [],
+    countedAt: o.countedAt ?? [],
     timeline: {},
   };
   const counted: Counted[] = [];
@@ -185,7 +184,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadState> {
     if (res.status === 201) {
       const receiptId = JSON.parse(res.text).receiptId as string;
       state.counted++;
-      state.ackTimes.push(Date.now());
       state.countedAt.push(Date.now());
       state.latency201.add(res.ms);
       state.receipts.set(voter.voterId, receiptId);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { killChildrenOnSignal, startStack } from '@onevote/stack';
+import { freePort, killChildrenOnSignal, type ManagedProcess, spawnService, startStack, waitReady } from '@onevote/stack';
 import { snapshot } from './cpu.ts';
 import { audienceOnOneAddress, createOpenElection, serverComponents, waitForTotal } from './harness.ts';
 import { BenchIssuer } from './issuer.ts';
@@ -27,9 +27,12 @@ const { values: args } = parseArgs({
     subscribers: { type: 'string', default: '20' },
     'results-rps': { type: 'string', default: '20' },
     target: { type: 'string', default: 'gateway' },
+    replicas: { type: 'string', default: '1' },
     'batch-max': { type: 'string', default: '' },
     'batch-wait-ms': { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string', default: '' },
+    'node-args': { type: 'string', default: '' },
   },
 });
 
@@ -47,6 +50,13 @@ const benchEnv: NodeJS.ProcessEnv = {
   ...(args['batch-wait-ms'] ? { COMMIT_MAX_WAIT_MS: args['batch-wait-ms'] } : {}),
 };
 
+const nodeArgs = [
+  // `--cpu-prof DIR`: every service writes a V8 CPU profile there when it stops.
+  ...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : []),
+  // `--node-args=--flag,...`: Node or V8 options for every service (for A/B runs).
+  ...args['node-args'].split(',').filter(Boolean),
+];
+
 killChildrenOnSignal();
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -63,9 +73,20 @@ async function main() {
     logLevel: 'warn',
     extraEnv: benchEnv,
     extraIssuers: [issuer.trustEntry],
+    nodeArgs,
   });
+  const extraReplicas: { url: string; process: ManagedProcess }[] = [];
   try {
-    const target = args.target === 'vote-api' ? stack.services.get('vote-api')!.url : stack.gatewayUrl;
+    // `--replicas N`: N vote-api processes, as behind a load balancer (Node runs JavaScript on one
+    // core per process). The extra ones take ballots only with `--target vote-api`.
+    const first = stack.services.get('vote-api')!;
+    for (let i = 2; i <= Number(args.replicas); i++) {
+      const port = await freePort();
+      const proc = spawnService(first.def, { ...first.env, PORT: String(port) }, join(dir, 'logs', `vote-api-${i}.log`), nodeArgs);
+      await waitReady(`vote-api replica ${i}`, port, proc);
+      extraReplicas.push({ url: `http://127.0.0.1:${port}`, process: proc });
+    }
+    const targets = args.target === 'vote-api' ? [first.url, ...extraReplicas.map((r) => r.url)] : [stack.gatewayUrl];
     const gateway = stack.gatewayUrl;
 
     const election = await createOpenElection(gateway, issuer);
@@ -78,16 +99,20 @@ async function main() {
     const voters = provisionVoters(issuer, voterCount, audience, duration + 900);
     log(`[bench] ${voters.length} voters in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    const components = serverComponents(stack);
+    const components = [
+      ...serverComponents(stack),
+      ...extraReplicas.map((r, i) => ({ name: `vote-api-${i + 2}`, pid: r.process.pid!, tree: false })),
+    ];
     const resultsUrl = `${gateway}/v1/elections/${election.id}/results`;
-    const ackTimes: number[] = [];
-    const sse = subscribe(`${resultsUrl}/stream`, Number(args.subscribers), ackTimes);
+    const countedAt: number[] = [];
+    const sse = subscribe(`${resultsUrl}/stream`, Number(args.subscribers), countedAt);
     const reads = readResults(resultsUrl, Number(args['results-rps']));
     const cpuBefore = snapshot(components);
+    const generatorBefore = process.cpuUsage();
     const wallStart = Date.now();
 
     const state = await runLoad({
-      baseUrls: [target],
+      baseUrls: targets,
       electionId: election.id,
       questionId: election.questionId,
       optionIds: election.optionIds,
@@ -97,17 +122,17 @@ async function main() {
       rate,
       duplicateShare: 0.1,
       retryShare: 0.05,
+      countedAt,
       onProgress: (s) => {
-        ackTimes.push(...s.ackTimes.splice(0));
         const elapsed = (Date.now() - s.startedAt) / 1000;
         log(
           `[bench] ${elapsed.toFixed(0)}s counted ${s.counted} (${Math.round(s.counted / elapsed)}/s) p99 ${round(s.latency201.percentile(99))} ms errors ${JSON.stringify(s.errors)}`,
         );
       },
     });
-    ackTimes.push(...state.ackTimes.splice(0));
     const wallSeconds = (Date.now() - wallStart) / 1000;
     const cpuAfter = snapshot(components);
+    const generator = process.cpuUsage(generatorBefore);
     // Let the last frames arrive before measuring their lag.
     await waitForTotal(resultsUrl, state.counted, 5000);
     await sse.stop();
@@ -135,6 +160,8 @@ async function main() {
       contractViolations: state.contractViolations,
       cpuUsPerBallot,
       cpuUsPerBallotByComponent: perComponent,
+      // Not a server, so not in cpuUsPerBallot: it shares the cores, so it bounds ballots/s.
+      generatorCpuUsPerBallot: round((generator.user + generator.system) / Math.max(1, state.counted)),
       sseLagP50Ms: round(sse.lag.percentile(50)),
       sseLagP99Ms: round(sse.lag.percentile(99)),
       sseFrames: sse.stats().frames,
@@ -144,11 +171,12 @@ async function main() {
       undercounted: checks.undercounted,
       wrongVoter: checks.wrongVoter,
       ballotRows: checks.ballotRows,
-      settings: { target: args.target, concurrency, rate, duration, cores: cpus().length, ...benchEnv },
+      settings: { target: args.target, replicas: Number(args.replicas), concurrency, rate, duration, cores: cpus().length, ...benchEnv },
     };
     printTable(result);
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
+    await Promise.all(extraReplicas.map((r) => r.process.stop()));
     await stack.stop();
     await issuer.stop();
     if (!args.keep) rmSync(dir, { recursive: true, force: true });
@@ -165,6 +193,7 @@ function printTable(r: Record<string, unknown>) {
     ['contract violations', r.contractViolations],
     ['CPU µs per counted ballot (all servers)', r.cpuUsPerBallot],
     ['  by component', JSON.stringify(r.cpuUsPerBallotByComponent)],
+    ['CPU µs per counted ballot (load generator)', r.generatorCpuUsPerBallot],
     ['SSE lag p50 / p99 (ms)', `${r.sseLagP50Ms} / ${r.sseLagP99Ms}`],
     ['lost / double counted / undercounted', `${r.lost} / ${r.doubleCounted} / ${r.undercounted}`],
   ];

@@ -2,9 +2,9 @@
  * Client-side signing for the load generator. jose does this correctly but through WebCrypto's
  * async path; at thousands of proofs a second on a 2-core machine shared with the servers, the
  * synchronous node:crypto path leaves more CPU to the servers being measured. The output is a
- * standard ES256 JWS that the services verify with jose.
+ * standard ES256 JWS, verified by the services like any other.
  */
-import { createHash, generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, type JsonWebKey as Jwk, type KeyObject, randomUUID, sign } from 'node:crypto';
 
 const b64 = (input: string | Buffer) => Buffer.from(input).toString('base64url');
 
@@ -15,13 +15,25 @@ export interface VoterKey {
   jkt: string;
 }
 
+/** Node supports `format: 'jwk'` encodings here; @types/node does not declare them. */
+type GenerateJwkPair = (type: 'ec', options: object) => { publicKey: Jwk; privateKey: Jwk };
+
 export function newVoterKey(): { key: VoterKey } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = publicKey.export({ format: 'jwk' }) as { crv: string; kty: string; x: string; y: string };
-  const publicJwk = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
+  // JWKs encoded by the key generation itself, and a private KeyObject of our own. Exporting the
+  // generated KeyObject instead deadlocked Node 20 now and then: the export holds the key's mutex
+  // while allocating, and a GC in that window runs the finished generation job's destructor, which
+  // takes the same mutex.
+  const generated = (generateKeyPairSync as unknown as GenerateJwkPair)('ec', {
+    namedCurve: 'P-256',
+    publicKeyEncoding: { format: 'jwk' },
+    privateKeyEncoding: { format: 'jwk' },
+  });
+  const { x, y } = generated.publicKey as { x: string; y: string };
+  const publicJwk = { kty: 'EC', crv: 'P-256', x, y };
   // RFC 7638 thumbprint: the required members in lexicographic order, no whitespace.
-  const jkt = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url');
+  const jkt = createHash('sha256').update(JSON.stringify({ crv: 'P-256', kty: 'EC', x, y })).digest('base64url');
   const proofHeader = b64(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk }));
+  const privateKey = createPrivateKey({ key: generated.privateKey, format: 'jwk' });
   return { key: { privateKey, proofHeader, jkt } };
 }
 

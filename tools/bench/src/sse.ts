@@ -2,9 +2,9 @@ import { Samples } from './stats.ts';
 
 /**
  * K subscribers to the results stream. Lag for a frame showing `totalBallots = T` is the time since
- * the T-th ballot was acknowledged to the generator: how long the audience waits to see a count.
+ * the T-th ballot was acknowledged to the generator (`countedAt`, filled as answers arrive): how long the audience waits to see a count.
  */
-export function subscribe(url: string, k: number, ackTimes: number[]) {
+export function subscribe(url: string, k: number, countedAt: readonly number[]) {
   const lag = new Samples();
   const controller = new AbortController();
   let frames = 0;
@@ -31,7 +31,7 @@ export function subscribe(url: string, k: number, ackTimes: number[]) {
             if (!data) continue;
             frames++;
             const total = (JSON.parse(data.slice(5)) as { totalBallots: number }).totalBallots;
-            if (total > seen && total <= ackTimes.length) lag.add(Math.max(0, Date.now() - ackTimes[total - 1]!));
+            if (total > seen && total <= countedAt.length) lag.add(Math.max(0, Date.now() - countedAt[total - 1]!));
             seen = Math.max(seen, total);
           }
         }

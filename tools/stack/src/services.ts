@@ -90,11 +90,16 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
   return { ...env, ...ctx.extraEnv };
 }
 
-export function spawnService(def: ServiceDef, env: NodeJS.ProcessEnv, logFile?: string): ManagedProcess {
+export function spawnService(
+  def: ServiceDef,
+  env: NodeJS.ProcessEnv,
+  logFile?: string,
+  nodeArgs: string[] = [],
+): ManagedProcess {
   return new ManagedProcess({
     name: def.name,
     command: process.execPath,
-    args: [...tsx, join(serviceDir(def.name), 'src', 'main.ts')],
+    args: [...nodeArgs, ...tsx, join(serviceDir(def.name), 'src', 'main.ts')],
     env,
     cwd: repoRoot,
     ...(logFile ? { logFile } : {}),

@@ -30,6 +30,8 @@ export interface StackOptions {
   infra?: Infra;
   extraEnv?: NodeJS.ProcessEnv;
   extraIssuers?: { issuer: string; jwksUrl: string }[];
+  /** Node options for every service process (`--cpu-prof` is not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
   seed?: boolean;
 }
 
@@ -100,6 +102,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         def,
         serviceEnvironment,
         options.logTo === 'files' ? join(logDir, `${def.name}.log`) : undefined,
+        options.nodeArgs,
       );
       const running = {
         def,

@@ -26,7 +26,6 @@ export interface CommitResult {
 }
 
 interface Row {
-  inserted: boolean;
   election_id: string;
   voter_id: string;
   receipt_id: string;
@@ -35,11 +34,14 @@ interface Row {
 }
 
 // One statement, so one implicit transaction and one round trip: insert the ballots, count exactly
-// the inserted rows into one tally slot, and return both the inserted rows and the rows that were
-// already there (as far as this statement's snapshot sees them).
+// the inserted rows into one tally slot, and return the inserted rows.
 // I2: `on conflict do nothing` on the primary key (election_id, voter_id) is the one-vote rule.
 // I3: tally deltas come from `ins`, the rows actually inserted, in the same transaction.
 // Inputs are sorted by (election, voter) and upserts by key so concurrent batches lock in one order.
+// It used to return the batch's already-stored rows too, joining `votes.ballots` to the input; as a
+// prepared statement that join kept a plan made when the table was small and scanned it whole,
+// which was most of PostgreSQL's CPU per ballot (docs/benchmarks.md). Conflicts are rare (the Redis
+// hint answers most repeats), so they are read afterwards by primary key (`findStatement`).
 const commitStatement = `
 with input as (
   select * from unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[])
@@ -71,16 +73,15 @@ totalled as (
   order by election_id
   on conflict (election_id, slot) do update set ballots = b.ballots + excluded.ballots
 )
-select true as inserted, election_id, voter_id, receipt_id, idempotency_key, counted_at from ins
-union all
-select false, b.election_id, b.voter_id, b.receipt_id, b.idempotency_key, b.counted_at
-from votes.ballots b join input i on b.election_id = i.election_id and b.voter_id = i.voter_id`;
+select election_id, voter_id, receipt_id, idempotency_key, counted_at from ins`;
 
+// One primary-key lookup per seat (a lateral subquery), whatever plan the prepared statement keeps.
 const findStatement = `
-select false as inserted, b.election_id, b.voter_id, b.receipt_id, b.idempotency_key, b.counted_at
-from votes.ballots b
-join unnest($1::uuid[], $2::text[]) as i(election_id, voter_id)
-  on b.election_id = i.election_id and b.voter_id = i.voter_id`;
+select b.election_id, b.voter_id, b.receipt_id, b.idempotency_key, b.counted_at
+from unnest($1::uuid[], $2::text[]) as i(election_id, voter_id)
+cross join lateral (
+  select * from votes.ballots b where b.election_id = i.election_id and b.voter_id = i.voter_id
+) b`;
 
 const seat = (electionId: string, voterId: string) => `${electionId}\u0000${voterId}`;
 
@@ -124,17 +125,12 @@ export class BallotStore {
       ] as never[],
       { prepare: true },
     )) as unknown as Row[];
-    const inserted: StoredBallot[] = [];
-    const existing: StoredBallot[] = [];
-    const seen = new Set<string>();
-    for (const row of rows) {
-      (row.inserted ? inserted : existing).push(toStored(row));
-      seen.add(seat(row.election_id, row.voter_id));
-    }
-    // A conflict with a ballot committed by a concurrent transaction after this statement's snapshot
-    // is skipped by `on conflict` but invisible to the statement's own read: read it now.
-    const unseen = ballots.filter((b) => !seen.has(seat(b.electionId, b.voterId)));
-    if (unseen.length > 0) existing.push(...(await this.find(unseen)));
+    const inserted = rows.map(toStored);
+    const seats = new Set(rows.map((row) => seat(row.election_id, row.voter_id)));
+    // Seats already taken: by an earlier commit, or by a concurrent one that `on conflict` waited
+    // for. Either way the row is committed now, so a fresh statement sees it.
+    const taken = ballots.filter((b) => !seats.has(seat(b.electionId, b.voterId)));
+    const existing = taken.length > 0 ? await this.find(taken) : [];
     return { inserted, existing };
   }
 

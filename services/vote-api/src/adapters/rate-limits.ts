@@ -1,57 +1,71 @@
 import { AppError } from '@onevote/platform';
-import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { WindowCount } from './attempt-counters.ts';
 
 export interface RateLimitOptions {
-  prefix: string;
   windowSeconds: number;
   perIp: number;
   perVoter: number;
   perKey: number;
 }
 
+type Budget = 'ip' | 'voter' | 'key';
+type Subjects = Record<Budget, string>;
+
 /**
- * Request budgets per client IP, per voter and per DPoP key, shared by every replica through Redis.
- * While Redis is away each replica falls back to its own in-memory budget (insurance limiter):
- * losing Redis costs precision, never availability.
+ * Request budgets per client IP, per voter and per DPoP key. The counts come from Redis, shared by
+ * every replica (`AttemptCounters`); while Redis is away each replica falls back to its own
+ * in-memory budget: losing Redis costs precision, never availability.
  */
 export class RateLimits {
-  private readonly limiters: { name: string; limiter: RateLimiterRedis }[];
+  private readonly limits: Record<Budget, number>;
+  private readonly fallback: Record<Budget, RateLimiterMemory>;
 
-  constructor(redis: Redis, options: RateLimitOptions) {
-    const make = (name: string, points: number) => ({
-      name,
-      limiter: new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${options.prefix}rl:${name}`,
-        points,
-        duration: options.windowSeconds,
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: new RateLimiterMemory({ points, duration: options.windowSeconds }),
-      }),
-    });
-    this.limiters = [make('ip', options.perIp), make('voter', options.perVoter), make('key', options.perKey)];
+  constructor(options: RateLimitOptions) {
+    this.limits = { ip: options.perIp, voter: options.perVoter, key: options.perKey };
+    const memory = (points: number) => new RateLimiterMemory({ points, duration: options.windowSeconds });
+    this.fallback = { ip: memory(options.perIp), voter: memory(options.perVoter), key: memory(options.perKey) };
   }
 
-  /** Spends one request of each budget; throws `rate_limited` with Retry-After when one is spent. */
-  async consume(subjects: { ip: string; voterId: string; jkt: string }): Promise<void> {
-    const keys = [subjects.ip, subjects.voterId, subjects.jkt];
-    const results = await Promise.allSettled(
-      this.limiters.map(({ limiter }, i) => limiter.consume(keys[i]!)),
-    );
-    let retryMs = 0;
-    let which = '';
-    results.forEach((r, i) => {
-      if (r.status === 'rejected' && r.reason instanceof RateLimiterRes && r.reason.msBeforeNext > retryMs) {
-        retryMs = r.reason.msBeforeNext;
-        which = this.limiters[i]!.name;
-      }
-    });
-    if (which) {
+  /**
+   * Throws `rate_limited` with Retry-After when a budget is spent: judged on the shared counts, or,
+   * without them, by spending from this replica's own budgets.
+   */
+  async check(subjects: Subjects, counts: Record<Budget, WindowCount> | undefined): Promise<void> {
+    const spent = counts ? this.overShared(counts) : await this.overLocal(subjects);
+    if (spent) {
       throw new AppError('rate_limited', {
-        detail: `too many vote requests for this ${which === 'key' ? 'device key' : which}`,
-        retryAfter: retryMs / 1000,
+        detail: `too many vote requests for this ${spent.budget === 'key' ? 'device key' : spent.budget}`,
+        retryAfter: spent.msLeft / 1000,
       });
     }
   }
+
+  private overShared(counts: Record<Budget, WindowCount>) {
+    return mostRestrictive(
+      (Object.keys(counts) as Budget[])
+        .filter((budget) => counts[budget].count > this.limits[budget])
+        .map((budget) => ({ budget, msLeft: counts[budget].msLeft })),
+    );
+  }
+
+  private async overLocal(subjects: Subjects) {
+    const budgets = Object.keys(subjects) as Budget[];
+    const results = await Promise.allSettled(budgets.map((b) => this.fallback[b].consume(subjects[b])));
+    return mostRestrictive(
+      results.flatMap((r, i) =>
+        r.status === 'rejected' && r.reason instanceof RateLimiterRes
+          ? [{ budget: budgets[i]!, msLeft: r.reason.msBeforeNext }]
+          : [],
+      ),
+    );
+  }
+}
+
+/** Of the spent budgets, the one that frees up last decides Retry-After. */
+function mostRestrictive(spent: { budget: Budget; msLeft: number }[]) {
+  return spent.reduce<{ budget: Budget; msLeft: number } | undefined>(
+    (worst, s) => (!worst || s.msLeft > worst.msLeft ? s : worst),
+    undefined,
+  );
 }

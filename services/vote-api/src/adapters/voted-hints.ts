@@ -1,7 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { VoteMetrics } from '../vote-metrics.ts';
 import type { StoredBallot } from './ballot-store.ts';
-import { within } from './deadline.ts';
 
 export interface VotedHint {
   receiptId: string;
@@ -10,51 +8,46 @@ export interface VotedHint {
 }
 
 /**
+ * The hint's key. The voter is the key's hash tag, so it shares a cluster slot with the voter's
+ * request counter and both are read in one script call (`AttemptCounters`).
+ */
+export function votedHintKey(prefix: string, electionId: string, voterId: string): string {
+  return `${prefix}voted:${electionId}:{${voterId}}`;
+}
+
+/** A hint as stored, or undefined for a missing or unreadable one. */
+export function parseHint(value: string | null | undefined): VotedHint | undefined {
+  // Idempotency keys never contain spaces (their schema), so the fields split unambiguously.
+  const [receiptId, countedAt, idempotencyKey] = value?.split(' ') ?? [];
+  return receiptId && countedAt && idempotencyKey ? { receiptId, countedAt, idempotencyKey } : undefined;
+}
+
+/**
  * The Redis "already voted" fast path. Only a hint: written after a commit, it lets a repeated
- * attempt be answered without PostgreSQL; a miss (or a flushed Redis) just means the group commit
- * decides, and its primary key stays the rule (I2). It carries the counted receipt and its
+ * attempt be answered without PostgreSQL (it is read with the attempt's counters); a miss (or a
+ * flushed Redis) just means the group commit decides, and its primary key stays the rule (I2). It carries the counted receipt and its
  * Idempotency-Key, so a hit can answer either the original 201 or the 409 with the right receipt.
  */
 export class VotedHints {
   constructor(
     private readonly redis: Redis,
-    private readonly options: { prefix: string; ttlSeconds: number; deadlineMs: number },
-    private readonly metrics: VoteMetrics,
+    private readonly options: { prefix: string; ttlSeconds: number },
   ) {}
 
-  private key(electionId: string, voterId: string) {
-    return `${this.options.prefix}voted:${electionId}:${voterId}`;
-  }
-
-  async get(electionId: string, voterId: string): Promise<VotedHint | undefined> {
-    const value = await within(this.options.deadlineMs, () => this.redis.get(this.key(electionId, voterId)));
-    if (value === undefined) {
-      this.metrics.fastPath.inc({ result: 'error' });
-      return undefined;
-    }
-    // Idempotency keys never contain spaces (their schema), so the fields split unambiguously.
-    const [receiptId, countedAt, idempotencyKey] = value?.split(' ') ?? [];
-    if (!receiptId || !countedAt || !idempotencyKey) {
-      this.metrics.fastPath.inc({ result: 'miss' });
-      return undefined;
-    }
-    this.metrics.fastPath.inc({ result: 'hit' });
-    return { receiptId, countedAt, idempotencyKey };
-  }
-
-  /** Fire and forget: a lost write only costs a later database round trip. */
+  /**
+   * Fire and forget: a lost write only costs a later database round trip. One command per key (each
+   * in its voter's slot); ioredis's auto-pipelining sends a batch's commands in one write.
+   */
   record(ballots: Iterable<StoredBallot>) {
-    const pipeline = this.redis.pipeline();
-    let n = 0;
     for (const b of ballots) {
-      pipeline.set(
-        this.key(b.electionId, b.voterId),
-        `${b.receiptId} ${b.countedAt.toISOString()} ${b.idempotencyKey}`,
-        'EX',
-        this.options.ttlSeconds,
-      );
-      n++;
+      this.redis
+        .set(
+          votedHintKey(this.options.prefix, b.electionId, b.voterId),
+          `${b.receiptId} ${b.countedAt.toISOString()} ${b.idempotencyKey}`,
+          'EX',
+          this.options.ttlSeconds,
+        )
+        .catch(() => {});
     }
-    if (n > 0) pipeline.exec().catch(() => {});
   }
 }
