@@ -19,7 +19,7 @@ export const configSchema = serviceConfig({
   /** Most ballots in one transaction. */
   COMMIT_MAX_BATCH: int(1, 10_000, 500),
   /** How long the first ballot of a batch waits for company; 0 = only what arrived in the same tick. */
-  COMMIT_MAX_WAIT_MS: int(0, 1000, 0),
+  COMMIT_MAX_WAIT_MS: int(0, 1000, 5),
   /** Transactions in flight at once (each on its own connection). */
   COMMIT_CONCURRENCY: int(1, 64, 4),
   /** Ballots waiting for a transaction; beyond it the answer is 503 at once, nothing recorded. */
