@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Behind `npm start` and `npm test`. Plain JavaScript with no dependencies, because it runs before
-// they are installed: installs what is missing, builds the web UI if needed, then hands over to
-// the TypeScript supervisor (tools/stack/src/cli.ts).
+// Behind `npm start`, `npm test` and `npm run bench`. Plain JavaScript with no dependencies, because
+// it runs before they are installed: installs what is missing, builds the web UI if needed, then
+// hands over to the TypeScript supervisor (tools/stack/src/cli.ts) or the load benchmark.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,14 +34,11 @@ if (existsSync(join(web, 'package.json')) && !existsSync(join(web, 'dist', 'inde
 }
 
 const [command = 'start', ...rest] = process.argv.slice(2);
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', join(root, 'tools/stack/src/cli.ts'), command, ...rest],
-  {
-    cwd: root,
-    stdio: 'inherit',
-  },
-);
+const entry =
+  command === 'bench'
+    ? [join(root, 'tools/bench/src/main.ts'), ...rest]
+    : [join(root, 'tools/stack/src/cli.ts'), command, ...rest];
+const child = spawn(process.execPath, ['--import', 'tsx', ...entry], { cwd: root, stdio: 'inherit' });
 // Ctrl-C reaches the whole foreground process group; the supervisor decides the order of stopping.
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -31,7 +31,7 @@ interface ProofKey {
  * A client signs every request with the same key, so the parsed public key and its thumbprint are
  * cached by the key's public members. This and verifying with node:crypto directly (synchronous,
  * no WebCrypto import per call) took the proof check from ~400 to ~100 µs; see docs/benchmarks.md.
- * The checks are exactly RFC 9449 §4.3's; jose still verifies access tokens.
+ * The checks are exactly RFC 9449 §4.3's.
  */
 const proofKeys = new LRUCache<string, ProofKey>({ max: 100_000 });
 

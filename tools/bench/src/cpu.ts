@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 
 const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-function stat(pid: number): { self: number; children: number } | undefined {
+function stat(pid: number, file = `/proc/${pid}/stat`): { self: number; children: number } | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(file, 'utf8');
     // Fields after the command name (which may contain spaces) start at the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     // utime, stime, cutime, cstime are fields 14-17 (1-based), i.e. 11-14 here.
@@ -38,6 +38,14 @@ export function cpuSeconds(pid: number, tree: boolean): number {
     for (const child of childPids(pid)) ticks += stat(child)?.self ?? 0;
   }
   return ticks / ticksPerSecond;
+}
+
+/**
+ * CPU seconds of a process's main thread alone. For a Node service that is the event loop, which
+ * runs all of its JavaScript: it caps what one process can serve, whatever the other threads do.
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  return (stat(pid, `/proc/${pid}/task/${pid}/stat`)?.self ?? 0) / ticksPerSecond;
 }
 
 export interface Component {

@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, killChildrenOnSignal, type ManagedProcess, spawnService, startStack, waitReady } from '@onevote/stack';
-import { snapshot } from './cpu.ts';
+import { mainThreadCpuSeconds, snapshot } from './cpu.ts';
 import { audienceOnOneAddress, createOpenElection, serverComponents, waitForTotal } from './harness.ts';
 import { BenchIssuer } from './issuer.ts';
 import { runLoad } from './load.ts';
@@ -91,9 +91,9 @@ async function main() {
 
     const election = await createOpenElection(gateway, issuer);
     log(`[bench] election ${election.id} open; provisioning voters`);
-    // Enough voters for the rate asked for, or for ~1,500 ballots/s when running flat out
+    // Enough voters for the rate asked for, or for ~3,500 ballots/s when running flat out
     // (`--voters` to change); the run ends early if they run out.
-    const expectedBallots = rate > 0 ? rate * duration : 1500 * duration;
+    const expectedBallots = rate > 0 ? rate * duration : 3500 * duration;
     const voterCount = Number(args.voters || Math.ceil(expectedBallots * 1.1));
     const t0 = Date.now();
     const voters = provisionVoters(issuer, voterCount, audience, duration + 900);
@@ -107,7 +107,9 @@ async function main() {
     const countedAt: number[] = [];
     const sse = subscribe(`${resultsUrl}/stream`, Number(args.subscribers), countedAt);
     const reads = readResults(resultsUrl, Number(args['results-rps']));
+    const voteApis = components.filter((c) => c.name.startsWith('vote-api'));
     const cpuBefore = snapshot(components);
+    const eventLoopBefore = voteApis.map((c) => mainThreadCpuSeconds(c.pid));
     const generatorBefore = process.cpuUsage();
     const wallStart = Date.now();
 
@@ -132,6 +134,7 @@ async function main() {
     });
     const wallSeconds = (Date.now() - wallStart) / 1000;
     const cpuAfter = snapshot(components);
+    const eventLoopAfter = voteApis.map((c) => mainThreadCpuSeconds(c.pid));
     const generator = process.cpuUsage(generatorBefore);
     // Let the last frames arrive before measuring their lag.
     await waitForTotal(resultsUrl, state.counted, 5000);
@@ -160,6 +163,11 @@ async function main() {
       contractViolations: state.contractViolations,
       cpuUsPerBallot,
       cpuUsPerBallotByComponent: perComponent,
+      // Of vote-api's CPU, what its main thread (the event loop) spent: one process serves at most
+      // 1,000,000 / this ballots per second.
+      voteApiEventLoopUsPerBallot: round(
+        (eventLoopAfter.reduce((a, b) => a + b, 0) - eventLoopBefore.reduce((a, b) => a + b, 0)) * 1e6 / Math.max(1, state.counted),
+      ),
       // Not a server, so not in cpuUsPerBallot: it shares the cores, so it bounds ballots/s.
       generatorCpuUsPerBallot: round((generator.user + generator.system) / Math.max(1, state.counted)),
       sseLagP50Ms: round(sse.lag.percentile(50)),
@@ -193,6 +201,7 @@ function printTable(r: Record<string, unknown>) {
     ['contract violations', r.contractViolations],
     ['CPU µs per counted ballot (all servers)', r.cpuUsPerBallot],
     ['  by component', JSON.stringify(r.cpuUsPerBallotByComponent)],
+    ['  of vote-api, its event loop', r.voteApiEventLoopUsPerBallot],
     ['CPU µs per counted ballot (load generator)', r.generatorCpuUsPerBallot],
     ['SSE lag p50 / p99 (ms)', `${r.sseLagP50Ms} / ${r.sseLagP99Ms}`],
     ['lost / double counted / undercounted', `${r.lost} / ${r.doubleCounted} / ${r.undercounted}`],
