@@ -13,6 +13,7 @@ import { mainThreadCpuSeconds, snapshot } from './cpu.ts';
 import { audienceOnOneAddress, createOpenElection, serverComponents, waitForTotal } from './harness.ts';
 import { BenchIssuer } from './issuer.ts';
 import { runLoad } from './load.ts';
+import { measureReference } from './reference.ts';
 import { readResults, subscribe } from './sse.ts';
 import { round } from './stats.ts';
 import { verify } from './verify.ts';
@@ -99,6 +100,10 @@ async function main() {
     const voters = provisionVoters(issuer, voterCount, audience, duration + 900);
     log(`[bench] ${voters.length} voters in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
+    // Measured while the stack is idle, before the load starts.
+    const reference = measureReference();
+    log(`[bench] speed reference: ${reference.p256VerifiesPerSecond} P-256 verifies/s on one core (${reference.cpuModel})`);
+
     const components = [
       ...serverComponents(stack),
       ...extraReplicas.map((r, i) => ({ name: `vote-api-${i + 2}`, pid: r.process.pid!, tree: false })),
@@ -163,6 +168,8 @@ async function main() {
       contractViolations: state.contractViolations,
       cpuUsPerBallot,
       cpuUsPerBallotByComponent: perComponent,
+      // The same cost in P-256 verifies of this machine, to carry it to another machine.
+      cpuPerBallotInVerifies: round((cpuUsPerBallot * reference.p256VerifiesPerSecond) / 1e6, 2),
       // Of vote-api's CPU, what its main thread (the event loop) spent: one process serves at most
       // 1,000,000 / this ballots per second.
       voteApiEventLoopUsPerBallot: round(
@@ -179,6 +186,7 @@ async function main() {
       undercounted: checks.undercounted,
       wrongVoter: checks.wrongVoter,
       ballotRows: checks.ballotRows,
+      machine: reference,
       settings: { target: args.target, replicas: Number(args.replicas), concurrency, rate, duration, cores: cpus().length, ...benchEnv },
     };
     printTable(result);
@@ -199,7 +207,7 @@ function printTable(r: Record<string, unknown>) {
     ['errors by status', JSON.stringify(r.errors)],
     ['duplicates answered 409 / retries answered 201', `${r.duplicates409} / ${r.retries201}`],
     ['contract violations', r.contractViolations],
-    ['CPU µs per counted ballot (all servers)', r.cpuUsPerBallot],
+    ['CPU µs per counted ballot (all servers)', `${r.cpuUsPerBallot} (${r.cpuPerBallotInVerifies} P-256 verifies)`],
     ['  by component', JSON.stringify(r.cpuUsPerBallotByComponent)],
     ['  of vote-api, its event loop', r.voteApiEventLoopUsPerBallot],
     ['CPU µs per counted ballot (load generator)', r.generatorCpuUsPerBallot],
