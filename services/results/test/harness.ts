@@ -163,7 +163,8 @@ export class ResultsWorld {
   async countBallots(
     election: ElectionConfig,
     choices: number[],
-    options: { notify?: boolean } = {},
+    /** `commitAfter`: the rows are written at once, the transaction commits when it resolves. */
+    options: { notify?: boolean; commitAfter?: Promise<void> } = {},
   ): Promise<{ committedAt: number }> {
     const question = election.questions[0]!;
     const slot = Math.floor(Math.random() * 8);
@@ -184,6 +185,7 @@ export class ResultsWorld {
         insert into votes.ballot_totals (election_id, slot, ballots)
         values (${election.id}, ${slot}, ${choices.length})
         on conflict (election_id, slot) do update set ballots = votes.ballot_totals.ballots + excluded.ballots`;
+      await options.commitAfter;
     });
     const committedAt = Date.now();
     if (options.notify !== false) {

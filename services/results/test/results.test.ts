@@ -243,9 +243,18 @@ describe('results service', () => {
     const sse = await SseClient.open(resultsUrl(election.id, '/stream'));
     try {
       await waitFor('the first frame', () => sse.frames.length >= 1);
+      // Written before the close and committed after it, with no TallyChanged: only the re-read
+      // after the settle period can find it. (Committing it only once the closed frame had arrived
+      // raced the 300 ms settle period of these tests: that frame can take a frame interval.)
+      let commit!: () => void;
+      const late = world.countBallots(election, [1, 1], {
+        notify: false,
+        commitAfter: new Promise<void>((resolve) => (commit = resolve)),
+      });
       await world.publish({ ...election, status: 'closed', revision: 2 });
+      commit();
+      await late;
       await waitFor('closed', () => sse.latest().status === 'closed');
-      await world.countBallots(election, [1, 1], { notify: false });
       await waitFor('final', () => sse.latest().final === true, { timeoutMs: 10_000 });
       assert.equal(sse.latest().totalBallots, 3);
     } finally {
