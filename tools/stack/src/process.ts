@@ -61,6 +61,10 @@ export class ManagedProcess {
       this.log = createWriteStream(spec.logFile, { flags: 'a' });
       this.child.stdout?.pipe(this.log, { end: false });
       this.child.stderr?.pipe(this.log, { end: false });
+      // Not on 'exit': children of the process (PostgreSQL's backends after a kill -9 of the
+      // postmaster) still hold its stdout and stderr and write to them. 'close' comes once both
+      // pipes are closed, so nothing is written to the log after it ends.
+      this.child.once('close', () => this.log?.end());
     } else {
       for (const stream of [this.child.stdout, this.child.stderr]) {
         if (!stream) continue;
@@ -74,7 +78,6 @@ export class ManagedProcess {
       this.child.once('exit', (code, signal) => {
         running.delete(this);
         this.exitCode = code ?? (signal ? null : 0);
-        this.log?.end();
         resolve(this.exitCode);
       });
       this.child.once('error', (err) => {
