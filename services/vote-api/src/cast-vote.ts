@@ -75,9 +75,9 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
       ip_velocity: counts?.ipVelocity,
     };
     const signals = {
-      votersPerKey: counts?.votersPerKey.count,
-      votersPerSubnet: counts?.votersPerSubnet.count,
-      ipVelocity: counts?.ipVelocity.count,
+      votersPerKey: windows.voters_per_key?.count,
+      votersPerSubnet: windows.voters_per_subnet?.count,
+      ipVelocity: windows.ip_velocity?.count,
     };
     const decision = assessRisk(
       {

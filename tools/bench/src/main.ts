@@ -113,8 +113,9 @@ async function main() {
     const sse = subscribe(`${resultsUrl}/stream`, Number(args.subscribers), countedAt);
     const reads = readResults(resultsUrl, Number(args['results-rps']));
     const voteApis = components.filter((c) => c.name.startsWith('vote-api'));
+    const eventLoopSeconds = () => voteApis.reduce((sum, c) => sum + mainThreadCpuSeconds(c.pid), 0);
     const cpuBefore = snapshot(components);
-    const eventLoopBefore = voteApis.map((c) => mainThreadCpuSeconds(c.pid));
+    const eventLoopBefore = eventLoopSeconds();
     const generatorBefore = process.cpuUsage();
     const wallStart = Date.now();
 
@@ -139,7 +140,7 @@ async function main() {
     });
     const wallSeconds = (Date.now() - wallStart) / 1000;
     const cpuAfter = snapshot(components);
-    const eventLoopAfter = voteApis.map((c) => mainThreadCpuSeconds(c.pid));
+    const eventLoopAfter = eventLoopSeconds();
     const generator = process.cpuUsage(generatorBefore);
     // Let the last frames arrive before measuring their lag.
     await waitForTotal(resultsUrl, state.counted, 5000);
@@ -172,9 +173,7 @@ async function main() {
       cpuPerBallotInVerifies: round((cpuUsPerBallot * reference.p256VerifiesPerSecond) / 1e6, 2),
       // Of vote-api's CPU, what its main thread (the event loop) spent: one process serves at most
       // 1,000,000 / this ballots per second.
-      voteApiEventLoopUsPerBallot: round(
-        (eventLoopAfter.reduce((a, b) => a + b, 0) - eventLoopBefore.reduce((a, b) => a + b, 0)) * 1e6 / Math.max(1, state.counted),
-      ),
+      voteApiEventLoopUsPerBallot: round(((eventLoopAfter - eventLoopBefore) * 1e6) / Math.max(1, state.counted)),
       // Not a server, so not in cpuUsPerBallot: it shares the cores, so it bounds ballots/s.
       generatorCpuUsPerBallot: round((generator.user + generator.system) / Math.max(1, state.counted)),
       sseLagP50Ms: round(sse.lag.percentile(50)),

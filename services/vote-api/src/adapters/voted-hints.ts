@@ -25,8 +25,9 @@ export function parseHint(value: string | null | undefined): VotedHint | undefin
 /**
  * The Redis "already voted" fast path. Only a hint: written after a commit, it lets a repeated
  * attempt be answered without PostgreSQL (it is read with the attempt's counters); a miss (or a
- * flushed Redis) just means the group commit decides, and its primary key stays the rule (I2). It carries the counted receipt and its
- * Idempotency-Key, so a hit can answer either the original 201 or the 409 with the right receipt.
+ * flushed Redis) just means the group commit decides, and its primary key stays the rule (I2). It
+ * carries the counted receipt and its Idempotency-Key, so a hit can answer either the original 201
+ * or the 409 with the right receipt.
  */
 export class VotedHints {
   constructor(
