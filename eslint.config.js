@@ -23,4 +23,13 @@ export default tseslint.config(
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
+  {
+    // The verifier's core also runs in the browser (WebCrypto and fetch only); the CLI is the Node side.
+    files: ['packages/verifier/src/**/*.ts'],
+    ignores: ['packages/verifier/src/cli.ts', 'packages/verifier/src/cli/**', 'packages/verifier/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'The verifier core runs in browsers too: no Node modules.' }] }],
+      'no-restricted-globals': ['error', { name: 'Buffer', message: 'The verifier core runs in browsers too.' }, { name: 'process', message: 'The verifier core runs in browsers too.' }],
+    },
+  },
 );

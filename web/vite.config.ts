@@ -5,7 +5,8 @@ import { defineConfig } from 'vite';
 // forwards the API to a running local stack.
 export default defineConfig({
   plugins: [react()],
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, target: 'es2022' },
+  // No source maps in the production build: they would publish the source of the console (docs/security.md).
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, target: 'es2022' },
   worker: { format: 'es' },
   server: {
     proxy: {

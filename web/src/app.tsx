@@ -5,11 +5,14 @@ import { logout } from './api/session.ts';
 import { Notice } from './components/notice.tsx';
 import { Page } from './components/page.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
+import { AccountScreen } from './screens/account-screen.tsx';
+import { AuditScreen } from './screens/audit-screen.tsx';
 import { AuthScreen } from './screens/auth-screen.tsx';
 import { BallotScreen } from './screens/ballot-screen.tsx';
 import { ElectionsScreen } from './screens/elections-screen.tsx';
 import { MyVoteScreen } from './screens/my-vote-screen.tsx';
 import { ReceiptScreen } from './screens/receipt-screen.tsx';
+import { ResetPasswordScreen } from './screens/reset-password-screen.tsx';
 import { ResultsScreen } from './screens/results-screen.tsx';
 import { isAdmin, useSession } from './use-session.ts';
 
@@ -61,7 +64,9 @@ function Header({ path }: { path: string }) {
         ) : null}
         {session ? (
           <>
-            <span className="who">{session.me?.email}</span>
+            <Link href="/account" className="who" aria-current={here('/account')}>
+              {session.me?.email}
+            </Link>
             <button
               type="button"
               className="link"
@@ -91,10 +96,14 @@ function route(path: string, query: URLSearchParams) {
   if (path === '/' || path === '') return <ElectionsScreen />;
   if (path === '/login') return <AuthScreen key="login" mode="login" next={next} />;
   if (path === '/register') return <AuthScreen key="register" mode="register" next={next} />;
+  if (path === '/reset-password') return <ResetPasswordScreen />;
+  if (path === '/account') return <AccountScreen />;
   let p = match('/elections/:id', path);
   if (p) return <BallotScreen electionId={p.id!} />;
   p = match('/elections/:id/receipt', path);
   if (p) return <ReceiptScreen electionId={p.id!} receiptId={query.get('r') ?? ''} />;
+  p = match('/elections/:id/audit', path);
+  if (p) return <AuditScreen key={p.id} electionId={p.id!} receiptId={query.get('r') ?? ''} />;
   p = match('/elections/:id/mine', path);
   if (p) return <MyVoteScreen electionId={p.id!} />;
   p = match('/elections/:id/results', path);

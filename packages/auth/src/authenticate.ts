@@ -4,15 +4,34 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { type DpopOptions, tokenHash, type VerifiedProof, verifyDpopProof } from './dpop.ts';
 import { invalidProof, invalidToken } from './errors.ts';
 import type { ReplayStore } from './replay.ts';
+import type { RevocationList } from './revocations.ts';
 import { type AccessTokenClaims, AccessTokenVerifier, parseTrustedIssuers, type Role } from './tokens.ts';
 
 /** Settings every service with protected calls adds to its config schema. */
 export const authConfigProperties = {
   /** JSON array of `{ issuer, jwksUrl }`: the only issuers whose tokens are accepted. */
   TRUSTED_ISSUERS: Type.String({ minLength: 2 }),
+  /** The `aud` every access token must carry. */
   TOKEN_AUDIENCE: Type.String({ default: 'onevote' }),
+  /** How far a DPoP proof's `iat` may be from now, either way (RFC 9449 §11.1). */
   DPOP_IAT_WINDOW_SECONDS: Type.Integer({ minimum: 5, maximum: 600, default: 60 }),
+  /** Longest access-token lifetime (`exp - iat`) accepted from any issuer. */
+  TOKEN_MAX_LIFETIME_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 }),
+  /** Redis key prefix of revoked tokens; identity writes it, every service with admin calls reads it. */
+  REVOCATION_KEY_PREFIX: Type.String({ default: 'revoked:', pattern: '^[A-Za-z0-9_:.-]*$' }),
+  /**
+   * Admin calls need a token whose `amr` has `mfa` (a login with a second factor), or they are 403
+   * mfa_required. `auto`: in production (NODE_ENV=production) only, so the seeded development admin
+   * may stay password-only.
+   */
+  REQUIRE_ADMIN_MFA: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], { default: 'auto' }),
 };
+
+/** Whether admin calls need MFA, from REQUIRE_ADMIN_MFA and NODE_ENV. */
+export function adminMfaRequired(config: { REQUIRE_ADMIN_MFA?: 'auto' | 'true' | 'false'; NODE_ENV?: string }): boolean {
+  const setting = config.REQUIRE_ADMIN_MFA ?? 'auto';
+  return setting === 'true' || (setting === 'auto' && config.NODE_ENV === 'production');
+}
 
 /** What a service needs of an HTTP request to authenticate it (Fastify's request has all of it). */
 export interface AuthRequest {
@@ -33,7 +52,11 @@ const dpopScheme = /^DPoP ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+)$/;
 export interface AuthenticatorOptions extends Omit<DpopOptions, 'replay'> {
   verifier: AccessTokenVerifier;
   replay: ReplayStore;
+  /** Checked for every token that carries the admin role (logout and revocation take effect at once). */
+  revocations?: RevocationList;
   registry?: Registry;
+  /** Admin calls need `mfa` in the token's `amr` (RFC 8176). */
+  requireAdminMfa?: boolean;
 }
 
 /**
@@ -85,7 +108,22 @@ export class Authenticator {
     if (requirement.role && !claims.roles.includes(requirement.role)) {
       throw new AppError('forbidden', { detail: `the ${requirement.role} role is required` });
     }
+    if (requirement.role === 'admin' && this.options.requireAdminMfa && !claims.amr.includes('mfa')) {
+      throw new AppError('mfa_required', { detail: 'admin calls need a login with a second factor (an authenticator app)' });
+    }
+    if (claims.roles.includes('admin')) await this.assertNotRevoked(claims);
     return claims;
+  }
+
+  /**
+   * Refuses a revoked admin token (`invalid_token`). For long-lived admin views too (a results
+   * stream re-checks its token with this). Without a revocation list, nothing is revoked.
+   */
+  async assertNotRevoked(claims: Principal): Promise<void> {
+    if (this.options.revocations && (await this.options.revocations.isRevoked(claims))) {
+      this.outcomes?.inc({ kind: 'token', outcome: 'revoked' });
+      throw invalidToken('the token was revoked');
+    }
   }
 
   /** A call with a proof but no token yet (login, refresh): returns the key thumbprint to bind to. */
@@ -131,17 +169,27 @@ function singleDpopHeader(request: AuthRequest): string {
 
 /** Builds the verifier and authenticator from a service's parsed config. */
 export function createAuthenticator(
-  config: { TRUSTED_ISSUERS: string; TOKEN_AUDIENCE: string; DPOP_IAT_WINDOW_SECONDS: number },
-  deps: { replay: ReplayStore; registry?: Registry },
+  config: {
+    TRUSTED_ISSUERS: string;
+    TOKEN_AUDIENCE: string;
+    DPOP_IAT_WINDOW_SECONDS: number;
+    TOKEN_MAX_LIFETIME_SECONDS?: number;
+    REQUIRE_ADMIN_MFA?: 'auto' | 'true' | 'false';
+    NODE_ENV?: string;
+  },
+  deps: { replay: ReplayStore; revocations?: RevocationList; registry?: Registry },
 ): Authenticator {
   const verifier = new AccessTokenVerifier({
-    issuers: parseTrustedIssuers(config.TRUSTED_ISSUERS),
+    issuers: parseTrustedIssuers(config.TRUSTED_ISSUERS, { requireHttps: config.NODE_ENV === 'production' }),
     audience: config.TOKEN_AUDIENCE,
+    maxLifetimeSeconds: config.TOKEN_MAX_LIFETIME_SECONDS ?? 900,
   });
   return new Authenticator({
     verifier,
     replay: deps.replay,
     iatWindowSeconds: config.DPOP_IAT_WINDOW_SECONDS,
+    requireAdminMfa: adminMfaRequired(config),
+    ...(deps.revocations ? { revocations: deps.revocations } : {}),
     ...(deps.registry ? { registry: deps.registry } : {}),
   });
 }

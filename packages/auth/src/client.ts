@@ -73,7 +73,13 @@ export interface MintInput {
   expiresInSeconds?: number;
   iat?: number;
   audience?: string;
+  /** Adds `email_verified: true`, as identity does once the voter verified their address. */
+  emailVerified?: boolean;
+  /** Adds `email_hash` (with `email_verified`), as identity does for a verified address. */
+  emailHash?: string;
   claims?: Record<string, unknown>;
+  /** Protected-header members to add or override (`typ: undefined` drops it). */
+  header?: Record<string, unknown>;
 }
 
 /**
@@ -115,9 +121,9 @@ export class TokenIssuer {
     return `${this.issuer}/.well-known/jwks.json`;
   }
 
-  /** `TRUSTED_ISSUERS` entry for this issuer. */
-  get trustEntry() {
-    return { issuer: this.issuer, jwksUrl: this.jwksUrl };
+  /** `TRUSTED_ISSUERS` entry for this issuer: trusted for both roles, its subjects are voter ids as they are. */
+  get trustEntry(): { issuer: string; jwksUrl: string; roles: ('voter' | 'admin')[]; voterPrefix: string } {
+    return { issuer: this.issuer, jwksUrl: this.jwksUrl, roles: ['voter', 'admin'], voterPrefix: '' };
   }
 
   /** A new signing key; earlier keys stay published so their tokens keep verifying. */
@@ -132,8 +138,14 @@ export class TokenIssuer {
   mint(input: MintInput): Promise<string> {
     const key = this.keys[0]!;
     const iat = input.iat ?? Math.floor(Date.now() / 1000);
-    return new SignJWT({ roles: input.roles ?? ['voter'], cnf: { jkt: input.jkt }, ...input.claims })
-      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
+    return new SignJWT({
+      roles: input.roles ?? ['voter'],
+      cnf: { jkt: input.jkt },
+      ...(input.emailVerified ? { email_verified: true } : {}),
+      ...(input.emailHash ? { email_hash: input.emailHash } : {}),
+      ...input.claims,
+    })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt', ...input.header } as never)
       .setIssuer(this.issuer)
       .setSubject(input.sub ?? randomUUID())
       .setAudience(input.audience ?? this.audience)
@@ -160,9 +172,9 @@ export interface TestVoter {
 export async function aVoter(
   issuer: TokenIssuer,
   roles: ('voter' | 'admin')[] = ['voter'],
+  { voterId = randomUUID(), ...claims }: { emailVerified?: boolean; emailHash?: string; voterId?: string } = {},
 ): Promise<TestVoter> {
   const key = await DpopKey.generate();
-  const voterId = randomUUID();
-  const token = await issuer.mint({ sub: voterId, roles, jkt: key.jkt });
+  const token = await issuer.mint({ sub: voterId, roles, jkt: key.jkt, ...claims });
   return { voterId, key, token, headers: (method, url) => key.headers(method, url, token) };
 }

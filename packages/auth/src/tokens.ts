@@ -1,19 +1,31 @@
 import { KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
 import { LRUCache } from 'lru-cache';
+import { emailHashPattern } from './email-hash.ts';
 import { invalidToken } from './errors.ts';
 import { type CompactJws, decodeCompactJws, isAllowedAlgorithm, type SigningAlgorithm, signatureValid } from './jws.ts';
 
+export type Role = 'voter' | 'admin';
+
+/**
+ * One issuer the services trust, and for what: tokens of an issuer grant only the roles it is
+ * trusted for, and its subjects become voter ids under its own prefix, so two issuers can never
+ * name the same voter (one `sub` in two namespaces is two people).
+ */
 export interface TrustedIssuer {
   issuer: string;
   jwksUrl: string;
+  /** Roles its tokens may carry; others are dropped (default: voter only). */
+  roles: Role[];
+  /** Prepended to `sub` to make the voter id (at most one issuer may have none). */
+  voterPrefix: string;
 }
 
-export type Role = 'voter' | 'admin';
-
 export interface AccessTokenClaims {
-  /** The voter id (`sub`). */
+  /** The voter id: the issuer's voter prefix and `sub`. */
   voterId: string;
+  /** `sub` as the issuer wrote it (revocations are keyed by issuer and subject). */
+  subject: string;
   roles: Role[];
   /** Thumbprint of the DPoP key the token is bound to (`cnf.jkt`). */
   jkt: string;
@@ -21,11 +33,24 @@ export interface AccessTokenClaims {
   issuedAt: number;
   expiresAt: number;
   tokenId: string;
+  /** The issuer vouches that the voter's email address is verified (`email_verified: true`, OIDC Core §5.1). */
+  emailVerified: boolean;
+  /**
+   * The keyed hash of the verified address (`email_hash`, see email-hash.ts), which voter rolls are
+   * matched on; only with `emailVerified`.
+   */
+  emailHash?: string;
+  /** How the login was proved (RFC 8176 `amr`): `pwd`, and `otp` + `mfa` with a second factor. */
+  amr: string[];
+  /** The issuer's session (`sid`, OIDC), when it says. */
+  sessionId?: string;
 }
 
 export interface AccessTokenVerifierOptions {
   issuers: TrustedIssuer[];
   audience: string;
+  /** Longest `exp - iat` accepted: a token minted to live for days is refused (default 900 s). */
+  maxLifetimeSeconds?: number;
   /** Seconds of clock skew tolerated on `exp`/`iat`. */
   leewaySeconds?: number;
   /** Verified tokens remembered (by hash) until they expire. */
@@ -45,6 +70,7 @@ export interface AccessTokenVerifierOptions {
  */
 export class AccessTokenVerifier {
   private readonly jwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  private readonly policies = new Map<string, TrustedIssuer>();
   private readonly cache: LRUCache<string, AccessTokenClaims>;
   private readonly leeway: number;
   private readonly now: () => number;
@@ -54,7 +80,9 @@ export class AccessTokenVerifier {
     this.leeway = options.leewaySeconds ?? 5;
     this.now = options.now ?? Date.now;
     this.cache = new LRUCache({ max: options.cacheSize ?? 200_000 });
-    for (const { issuer, jwksUrl } of options.issuers) {
+    for (const trusted of options.issuers) {
+      const { issuer, jwksUrl } = trusted;
+      this.policies.set(issuer, trusted);
       this.jwks.set(
         issuer,
         createRemoteJWKSet(new URL(jwksUrl), {
@@ -89,10 +117,14 @@ export class AccessTokenVerifier {
     const alg = header.alg;
     if (!isAllowedAlgorithm(alg)) throw invalidToken(`alg ${String(alg)} is not allowed`);
     if (header.crit !== undefined) throw invalidToken('crit is not supported');
+    // RFC 9068 §4: an access token says what it is, so an ID token or a DPoP proof of the same
+    // issuer cannot be passed off as one.
+    if (header.typ !== 'at+jwt' && header.typ !== 'application/at+jwt') throw invalidToken('typ must be at+jwt');
     // The issuer claim only picks whose keys to try; the signature check below is what trusts it.
     const issuer = typeof payload.iss === 'string' ? payload.iss : undefined;
     const keys = issuer ? this.jwks.get(issuer) : undefined;
-    if (!issuer || !keys) throw invalidToken('the token issuer is not trusted');
+    const policy = issuer ? this.policies.get(issuer) : undefined;
+    if (!issuer || !keys || !policy) throw invalidToken('the token issuer is not trusted');
     let key: KeyObject;
     try {
       // jose picks the key by kid and algorithm from the cached JWKS, refetching once (after its
@@ -103,20 +135,32 @@ export class AccessTokenVerifier {
     }
     if (!keyFits(key, alg) || !signatureValid(jws, alg, key)) throw invalidToken('the token does not verify');
     checkClaims(payload, { audience: this.options.audience, now: nowSeconds, leeway: this.leeway });
+    if (Number(payload.exp) - Number(payload.iat) > (this.options.maxLifetimeSeconds ?? 900)) {
+      throw invalidToken('the token lives longer than this service accepts');
+    }
 
     const cnf = payload.cnf as { jkt?: unknown } | undefined;
     if (!cnf || typeof cnf.jkt !== 'string') throw invalidToken('the token is not bound to a DPoP key');
+    // An issuer grants only what it is trusted for: an outside IdP's "admin" claim is not ours.
     const roles = Array.isArray(payload.roles)
-      ? payload.roles.filter((r): r is Role => r === 'voter' || r === 'admin')
+      ? payload.roles.filter((r): r is Role => (r === 'voter' || r === 'admin') && policy.roles.includes(r))
       : [];
     const claims: AccessTokenClaims = {
-      voterId: String(payload.sub),
+      voterId: `${policy.voterPrefix}${String(payload.sub)}`,
+      subject: String(payload.sub),
       roles,
       jkt: cnf.jkt,
       issuer,
       issuedAt: Number(payload.iat),
       expiresAt: Number(payload.exp),
       tokenId: String(payload.jti),
+      // Exactly `true`: a string "true" or a 1 from a sloppy issuer does not verify anyone.
+      emailVerified: payload.email_verified === true,
+      ...(payload.email_verified === true && typeof payload.email_hash === 'string' && emailHashPattern.test(payload.email_hash)
+        ? { emailHash: payload.email_hash }
+        : {}),
+      amr: Array.isArray(payload.amr) ? payload.amr.filter((m): m is string => typeof m === 'string') : [],
+      ...(typeof payload.sid === 'string' ? { sessionId: payload.sid } : {}),
     };
     this.stats.verified++;
     this.cache.set(hash, claims, { ttl: Math.max(1, (claims.expiresAt + this.leeway - nowSeconds) * 1000) });
@@ -159,17 +203,35 @@ function checkClaims(payload: Record<string, unknown>, o: { audience: string; no
   }
 }
 
-/** Parses `TRUSTED_ISSUERS`: a JSON array of `{ issuer, jwksUrl }`. */
-export function parseTrustedIssuers(json: string): TrustedIssuer[] {
+/**
+ * Parses `TRUSTED_ISSUERS`: a JSON array of `{ issuer, jwksUrl, roles?, voterPrefix? }`. With
+ * `requireHttps` (outside development) every JWKS must be fetched over https: keys fetched over
+ * plain HTTP could be swapped on the way.
+ */
+export function parseTrustedIssuers(json: string, options: { requireHttps?: boolean } = {}): TrustedIssuer[] {
   const parsed = JSON.parse(json) as unknown;
   if (!Array.isArray(parsed) || parsed.length === 0)
     throw new Error('TRUSTED_ISSUERS must be a non-empty JSON array');
-  return parsed.map((entry) => {
-    const { issuer, jwksUrl } = (entry ?? {}) as Record<string, unknown>;
+  const issuers = parsed.map((entry): TrustedIssuer => {
+    const { issuer, jwksUrl, roles = ['voter'], voterPrefix = '' } = (entry ?? {}) as Record<string, unknown>;
     if (typeof issuer !== 'string' || typeof jwksUrl !== 'string') {
       throw new Error('each TRUSTED_ISSUERS entry needs issuer and jwksUrl');
     }
     new URL(jwksUrl);
-    return { issuer, jwksUrl };
+    if (!Array.isArray(roles) || !roles.every((r) => r === 'voter' || r === 'admin')) {
+      throw new Error(`TRUSTED_ISSUERS ${issuer}: roles must be a list of "voter" and "admin"`);
+    }
+    if (typeof voterPrefix !== 'string' || !/^[A-Za-z0-9._:-]{0,40}$/.test(voterPrefix)) {
+      throw new Error(`TRUSTED_ISSUERS ${issuer}: voterPrefix must be up to 40 of A-Z a-z 0-9 . _ : -`);
+    }
+    if (options.requireHttps && new URL(jwksUrl).protocol !== 'https:') {
+      throw new Error(`TRUSTED_ISSUERS ${issuer}: jwksUrl must be https outside development`);
+    }
+    return { issuer, jwksUrl, roles: roles as Role[], voterPrefix };
   });
+  const prefixes = issuers.map((i) => i.voterPrefix);
+  if (new Set(prefixes).size !== prefixes.length) {
+    throw new Error('TRUSTED_ISSUERS: each issuer needs its own voterPrefix (at most one may have none)');
+  }
+  return issuers;
 }

@@ -4,7 +4,7 @@ import { testInfra, uniqueName } from '@onevote/stack/testing';
 import { Redis } from 'ioredis';
 import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { DpopKey, TokenIssuer } from '../src/client.ts';
-import { AccessTokenVerifier, Authenticator, type AuthRequest, RedisReplayStore } from '../src/index.ts';
+import { AccessTokenVerifier, adminMfaRequired, Authenticator, type AuthRequest, parseTrustedIssuers, RedisReplayStore } from '../src/index.ts';
 
 const htu = 'https://vote.example/v1/elections/e1/votes';
 
@@ -190,6 +190,17 @@ describe('Authenticator (DPoP + access token)', () => {
     });
     assert.equal(await code(result), 'forbidden');
   });
+
+  test('emailVerified is true only when the token carries email_verified exactly true', async () => {
+    const verified = await issuer.mint({ jkt: key.jkt, emailVerified: true });
+    assert.equal(JSON.parse(Buffer.from(verified.split('.')[1]!, 'base64url').toString()).email_verified, true);
+    assert.equal((await call({}, key, verified)).emailVerified, true);
+    assert.equal((await call({}, key, await issuer.mint({ jkt: key.jkt }))).emailVerified, false, 'no claim');
+    for (const loose of ['true', 1, false, null, { value: true }]) {
+      const token = await issuer.mint({ jkt: key.jkt, claims: { email_verified: loose } });
+      assert.equal((await call({}, key, token)).emailVerified, false, JSON.stringify(loose));
+    }
+  });
 });
 
 describe('AccessTokenVerifier keys and cache', () => {
@@ -241,3 +252,116 @@ async function signedByForeignKeyAs(foreign: TokenIssuer, issuerName: string, jk
   const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
   return [h, base64url.encode(JSON.stringify({ ...claims, iss: issuerName })), s].join('.');
 }
+
+describe('issuer policy (issue 14, item 11)', () => {
+  let redis: Redis;
+  let home: TokenIssuer;
+  let outside: TokenIssuer;
+  let auth: Authenticator;
+
+  before(async () => {
+    redis = new Redis((await testInfra()).redisUrl);
+    home = await TokenIssuer.start();
+    outside = await TokenIssuer.start();
+    auth = new Authenticator({
+      verifier: new AccessTokenVerifier({
+        issuers: [
+          home.trustEntry,
+          // An outside IdP trusted for voters only, its subjects in a namespace of their own.
+          { issuer: outside.issuer, jwksUrl: outside.jwksUrl, roles: ['voter'], voterPrefix: 'idp2:' },
+        ],
+        audience: 'onevote',
+        maxLifetimeSeconds: 900,
+      }),
+      replay: new RedisReplayStore(redis, `${uniqueName('policy')}:`),
+      iatWindowSeconds: 60,
+    });
+  });
+  after(async () => {
+    await home.stop();
+    await outside.stop();
+    redis.disconnect();
+  });
+
+  const authenticate = async (token: string, key: DpopKey, requirement: { role?: 'admin' } = {}) =>
+    auth.authenticate(
+      aRequest({ authorization: `DPoP ${token}`, dpop: await key.proof({ htm: 'POST', htu, accessToken: token }) }),
+      requirement,
+    );
+
+  test('an issuer trusted for voters cannot make an admin; its subjects are namespaced voter ids', async () => {
+    const key = await DpopKey.generate();
+    const token = await outside.mint({ sub: 'same-sub', jkt: key.jkt, roles: ['voter', 'admin'] });
+    const principal = await authenticate(token, key);
+    assert.deepEqual(principal.roles, ['voter'], 'the admin claim of an outside issuer is dropped');
+    assert.equal(principal.voterId, 'idp2:same-sub');
+    assert.equal(await code(authenticate(await outside.mint({ sub: 'x', jkt: key.jkt, roles: ['admin'] }), key, { role: 'admin' })), 'forbidden');
+    // The same `sub` from the home issuer is another voter.
+    const homeToken = await home.mint({ sub: 'same-sub', jkt: key.jkt, roles: ['voter', 'admin'] });
+    const homePrincipal = await authenticate(homeToken, key, { role: 'admin' });
+    assert.equal(homePrincipal.voterId, 'same-sub');
+    assert.deepEqual(homePrincipal.roles, ['voter', 'admin']);
+  });
+
+  test('with admin MFA required, an admin call needs mfa in amr; voter calls do not (issue 16)', async () => {
+    const strict = new Authenticator({
+      verifier: new AccessTokenVerifier({ issuers: [home.trustEntry], audience: 'onevote', maxLifetimeSeconds: 900 }),
+      replay: new RedisReplayStore(redis, `${uniqueName('mfa')}:`),
+      iatWindowSeconds: 60,
+      requireAdminMfa: true,
+    });
+    const key = await DpopKey.generate();
+    const as = async (token: string, requirement: { role?: 'admin' } = {}) =>
+      strict.authenticate(aRequest({ authorization: `DPoP ${token}`, dpop: await key.proof({ htm: 'POST', htu, accessToken: token }) }), requirement);
+    const passwordOnly = await home.mint({ jkt: key.jkt, roles: ['voter', 'admin'], claims: { amr: ['pwd'] } });
+    assert.equal(await code(as(passwordOnly, { role: 'admin' })), 'mfa_required');
+    assert.deepEqual((await as(passwordOnly)).roles, ['voter', 'admin'], 'a voter call is fine');
+    const noAmr = await home.mint({ jkt: key.jkt, roles: ['admin'] });
+    assert.equal(await code(as(noAmr, { role: 'admin' })), 'mfa_required');
+    const withMfa = await home.mint({ jkt: key.jkt, roles: ['admin'], claims: { amr: ['pwd', 'otp', 'mfa'] } });
+    assert.deepEqual((await as(withMfa, { role: 'admin' })).amr, ['pwd', 'otp', 'mfa']);
+    // And without the requirement (development), a password is enough.
+    const relaxed = await authenticate(passwordOnly, key, { role: 'admin' });
+    assert.deepEqual(relaxed.amr, ['pwd']);
+  });
+
+  test('REQUIRE_ADMIN_MFA: auto means production only', () => {
+    assert.equal(adminMfaRequired({ NODE_ENV: 'production' }), true);
+    assert.equal(adminMfaRequired({ NODE_ENV: 'development' }), false);
+    assert.equal(adminMfaRequired({ REQUIRE_ADMIN_MFA: 'true', NODE_ENV: 'development' }), true);
+    assert.equal(adminMfaRequired({ REQUIRE_ADMIN_MFA: 'false', NODE_ENV: 'production' }), false);
+  });
+
+  test('a token without typ at+jwt is refused (an ID token or another JWT of the issuer is not an access token)', async () => {
+    const key = await DpopKey.generate();
+    for (const typ of [undefined, 'JWT', 'dpop+jwt']) {
+      const token = await home.mint({ jkt: key.jkt, header: { typ } });
+      assert.equal(await code(authenticate(token, key)), 'invalid_token', String(typ));
+    }
+    assert.equal(await code(authenticate(await home.mint({ jkt: key.jkt, header: { typ: 'application/at+jwt' } }), key)), 'accepted');
+  });
+
+  test('a token that lives longer than the maximum lifetime is refused', async () => {
+    const key = await DpopKey.generate();
+    assert.equal(await code(authenticate(await home.mint({ jkt: key.jkt, expiresInSeconds: 901 }), key)), 'invalid_token');
+    assert.equal(await code(authenticate(await home.mint({ jkt: key.jkt, expiresInSeconds: 900 }), key)), 'accepted');
+  });
+
+  test('TRUSTED_ISSUERS: https JWKS outside development, one namespace per issuer', () => {
+    const entry = (issuer: string, jwksUrl: string, extra = {}) => ({ issuer, jwksUrl, ...extra });
+    assert.throws(
+      () => parseTrustedIssuers(JSON.stringify([entry('https://a', 'http://a/jwks.json')]), { requireHttps: true }),
+      /https/,
+    );
+    assert.equal(
+      parseTrustedIssuers(JSON.stringify([entry('https://a', 'https://a/jwks.json')]), { requireHttps: true }).length,
+      1,
+    );
+    assert.throws(
+      () => parseTrustedIssuers(JSON.stringify([entry('https://a', 'https://a/j'), entry('https://b', 'https://b/j')])),
+      /voterPrefix/,
+      'two issuers in one namespace',
+    );
+    assert.deepEqual(parseTrustedIssuers(JSON.stringify([entry('https://a', 'https://a/j')]))[0]!.roles, ['voter'], 'voter only by default');
+  });
+});

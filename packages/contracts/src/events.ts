@@ -10,3 +10,32 @@ export interface TallyChanged {
   /** When the commit returned (RFC 3339), for the commit-to-frame lag metric. */
   committedAt: string;
 }
+
+/**
+ * One message of JetStream `BALLOTS` (`natsNames.ballotsCounted`), published by the relay: the
+ * ballots one vote-api transaction counted for one election, in commit order. `commitLsn` is absent
+ * when the relay refills a lost stream from the table. Consumers append each ballot once, whatever
+ * is delivered twice.
+ */
+export interface BallotsCounted {
+  v: 1;
+  electionId: string;
+  /** The transaction's commit position in PostgreSQL's WAL (`0/16B3748`). */
+  commitLsn?: string;
+  /** When the transaction committed (RFC 3339). */
+  committedAt: string;
+  ballots: { receiptId: string; selections: { questionId: string; optionIds: string[] }[]; countedAt: string }[];
+}
+
+/**
+ * One message of JetStream `ELECTION_EVENTS` (`natsNames.electionEvent`), published by ballot for
+ * each entry of an election's history: the lifecycle events the audit log records.
+ */
+export interface ElectionEvent {
+  v: 1;
+  electionId: string;
+  /** The history entry's sequence number: unique, and the order events happened in. */
+  seq: number;
+  event: 'created' | 'edited' | 'opened' | 'closed' | 'deleted' | 'roll_replaced';
+  at: string;
+}

@@ -46,10 +46,19 @@ function operation(name: string, contract: RouteContract): Json {
   return {
     operationId: name,
     summary: contract.summary,
+    ...(contract.description ? { description: contract.description } : {}),
     tags: [contract.service],
     ...(contract.access !== 'public' ? { security: [{ DPoP: [] }] } : {}),
     parameters: parameters(contract),
-    ...(contract.schema.body
+    ...(contract.consumes
+      ? {
+          requestBody: {
+            required: true,
+            description: contract.consumes.description,
+            content: { [contract.consumes.type]: { schema: { type: 'string' } } },
+          },
+        }
+      : contract.schema.body
       ? {
           requestBody: {
             required: true,

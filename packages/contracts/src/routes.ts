@@ -1,21 +1,24 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { ProblemCode } from './problems.ts';
 import { EmptyBody, IdParams } from './schemas/common.ts';
+import * as a from './schemas/audit.ts';
 import * as e from './schemas/elections.ts';
 import * as i from './schemas/identity.ts';
 import * as r from './schemas/results.ts';
 import * as v from './schemas/votes.ts';
 
-export type Service = 'identity' | 'ballot' | 'vote-api' | 'results' | 'gateway';
+export type Service = 'identity' | 'ballot' | 'vote-api' | 'results' | 'audit' | 'gateway';
 export type Access = 'public' | 'voter' | 'admin';
 
 export interface RouteContract {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Fastify-style path: `/v1/elections/:id` */
   url: string;
   service: Service;
   access: Access;
   summary: string;
+  /** What a client needs to know beyond the summary (design choices, what is and is not revealed). */
+  description?: string;
   schema: {
     body?: TSchema;
     querystring?: TSchema;
@@ -24,6 +27,8 @@ export interface RouteContract {
     response: Record<number, TSchema | null>;
   };
   errors: ProblemCode[];
+  /** The request body's media type when it is not JSON (the body is then a stream, not a schema). */
+  consumes?: { type: string; description: string };
   /** Extra media types served on success, such as `text/event-stream`. */
   produces?: string[];
 }
@@ -44,9 +49,9 @@ export const routes = {
     url: '/v1/auth/challenge',
     service: 'identity',
     access: 'public',
-    summary: 'Issue a proof-of-work challenge (ALTCHA)',
-    schema: { response: { 200: i.Challenge } },
-    errors: ['rate_limited'],
+    summary: 'Issue a proof-of-work challenge (ALTCHA) for a purpose, at a level',
+    schema: { querystring: i.ChallengeQuery, response: { 200: i.Challenge } },
+    errors: ['invalid_request', 'rate_limited'],
   }),
   register: route({
     method: 'POST',
@@ -70,6 +75,7 @@ export const routes = {
       'invalid_dpop_proof',
       'challenge_failed',
       'rate_limited',
+      'mfa_required',
     ],
   }),
   refresh: route({
@@ -98,6 +104,180 @@ export const routes = {
     summary: 'The caller',
     schema: { headers: DPoPHeaders, response: { 200: i.MeResponse } },
     errors: ['invalid_token', 'invalid_dpop_proof'],
+  }),
+  emailVerification: route({
+    method: 'POST',
+    url: '/v1/auth/email/verification',
+    service: 'identity',
+    access: 'voter',
+    summary: "Mail a 6-digit code (valid 15 minutes) to the caller's address; a new code replaces the last",
+    schema: { headers: DPoPHeaders, response: { 202: null } },
+    errors: ['invalid_token', 'invalid_dpop_proof', 'rate_limited', 'unavailable'],
+  }),
+  verifyEmail: route({
+    method: 'POST',
+    url: '/v1/auth/email/verify',
+    service: 'identity',
+    access: 'voter',
+    summary: 'Prove the address with the mailed code; tokens issued from then on carry email_verified: true',
+    schema: { body: i.VerifyEmailBody, headers: DPoPHeaders, response: { 200: i.VerifyEmailResponse } },
+    errors: ['invalid_request', 'invalid_code', 'invalid_token', 'invalid_dpop_proof', 'rate_limited'],
+  }),
+  changeEmail: route({
+    method: 'POST',
+    url: '/v1/auth/email/change',
+    service: 'identity',
+    access: 'voter',
+    summary: 'Start changing the address: mail a 6-digit code (valid 15 minutes) to the new one; the account keeps its address until it is confirmed',
+    description: [
+      "The password is always asked again (every account has one: registration sets it, passkeys are added to it), and the authenticator app's code when one is set up, as for deleting the account.",
+      'The new address is normalised as at registration (trimmed, lower-cased); an invalid one, or the current one, is 400 invalid_request.',
+      'If the new address already belongs to another account the answer is the same 202, and that address is mailed a notice that it already has an account instead of a code, so the call does not tell who is registered.',
+      'A new request replaces a pending one. Codes share the limits of the other mailed codes: one per resend cooldown and EMAIL_CODES_PER_HOUR an hour per voter (429 rate_limited with Retry-After), and 10 password checks per voter per 15 minutes.',
+    ].join(' '),
+    schema: { body: i.ChangeEmailBody, headers: DPoPHeaders, response: { 202: null } },
+    errors: ['invalid_request', 'invalid_credentials', 'mfa_required', 'invalid_token', 'invalid_dpop_proof', 'rate_limited', 'unavailable'],
+  }),
+  confirmEmailChange: route({
+    method: 'POST',
+    url: '/v1/auth/email/change/confirm',
+    service: 'identity',
+    access: 'voter',
+    summary: 'Confirm the new address with the code mailed to it: the account switches to it, verified, and the old address is told',
+    description: [
+      'In one transaction the address becomes the new one and counts as verified, and every other code of the account (mailed to the old address) stops working.',
+      'The old address is then mailed a notice (no code). Sessions stay signed in; tokens issued from then on (refresh, login) carry the new state, and logins use the new address.',
+      'A wrong code is 400 invalid_code with the tries left; after 5 wrong codes, 429 until a new code is asked for.',
+      'If another account registered the new address since the code was sent, 409 email_taken and nothing changes.',
+    ].join(' '),
+    schema: { body: i.ConfirmEmailChangeBody, headers: DPoPHeaders, response: { 200: i.ConfirmEmailChangeResponse } },
+    errors: ['invalid_request', 'invalid_code', 'email_taken', 'invalid_token', 'invalid_dpop_proof', 'rate_limited'],
+  }),
+  sessions: route({
+    method: 'GET',
+    url: '/v1/auth/sessions',
+    service: 'identity',
+    access: 'voter',
+    summary: "The caller's signed-in sessions, one per login, newest first",
+    schema: { headers: DPoPHeaders, response: { 200: i.Sessions } },
+    errors: ['invalid_token', 'invalid_dpop_proof'],
+  }),
+  endSession: route({
+    method: 'DELETE',
+    url: '/v1/auth/sessions/:id',
+    service: 'identity',
+    access: 'voter',
+    summary: 'End one of those sessions (its refresh token stops working)',
+    schema: { params: IdParams, headers: DPoPHeaders, response: { 204: null } },
+    errors: ['invalid_request', 'invalid_token', 'invalid_dpop_proof', 'not_found'],
+  }),
+  endAllSessions: route({
+    method: 'DELETE',
+    url: '/v1/auth/sessions',
+    service: 'identity',
+    access: 'voter',
+    summary: 'Log out everywhere: every session ends',
+    schema: { headers: DPoPHeaders, response: { 204: null } },
+    errors: ['invalid_token', 'invalid_dpop_proof'],
+  }),
+  deleteAccount: route({
+    method: 'DELETE',
+    url: '/v1/auth/account',
+    service: 'identity',
+    access: 'voter',
+    summary: "Delete the caller's account (password, and the app's code if set); counted ballots stay counted, linked to no one",
+    schema: { body: i.DeleteAccountBody, headers: DPoPHeaders, response: { 204: null } },
+    errors: ['invalid_request', 'invalid_credentials', 'mfa_required', 'invalid_token', 'invalid_dpop_proof'],
+  }),
+  totpStart: route({
+    method: 'POST',
+    url: '/v1/auth/mfa/totp',
+    service: 'identity',
+    access: 'voter',
+    summary: 'Start setting up an authenticator app (TOTP): a new secret, used once confirmed',
+    schema: { headers: DPoPHeaders, response: { 200: i.TotpEnrolment } },
+    errors: ['invalid_token', 'invalid_dpop_proof', 'conflict'],
+  }),
+  totpConfirm: route({
+    method: 'POST',
+    url: '/v1/auth/mfa/totp/confirm',
+    service: 'identity',
+    access: 'voter',
+    summary: "Confirm the set-up with a first code from the app; from then on logins need a code (amr: pwd, otp, mfa)",
+    schema: { body: i.TotpConfirmBody, headers: DPoPHeaders, response: { 200: i.TotpConfirmed } },
+    errors: ['invalid_request', 'invalid_code', 'invalid_token', 'invalid_dpop_proof', 'conflict', 'rate_limited'],
+  }),
+  forgotPassword: route({
+    method: 'POST',
+    url: '/v1/auth/password/forgot',
+    service: 'identity',
+    access: 'public',
+    summary: 'Mail a 6-digit password-reset code to the address if it is registered; the answer is the same either way',
+    schema: { body: i.ForgotPasswordBody, response: { 202: null } },
+    errors: ['invalid_request', 'rate_limited'],
+  }),
+  resetPassword: route({
+    method: 'POST',
+    url: '/v1/auth/password/reset',
+    service: 'identity',
+    access: 'public',
+    summary: 'Set a new password with the mailed code; every session of the account ends',
+    schema: { body: i.ResetPasswordBody, response: { 204: null } },
+    errors: ['invalid_request', 'invalid_code', 'weak_password', 'rate_limited'],
+  }),
+  passkeyRegistrationOptions: route({
+    method: 'POST',
+    url: '/v1/auth/passkeys/registration/options',
+    service: 'identity',
+    access: 'voter',
+    summary: "Start adding a passkey: creation options (user verification required, the caller's passkeys excluded)",
+    schema: { body: EmptyBody, headers: DPoPHeaders, response: { 200: i.PasskeyCreationOptions } },
+    errors: ['invalid_token', 'invalid_dpop_proof', 'rate_limited'],
+  }),
+  passkeyRegistrationVerify: route({
+    method: 'POST',
+    url: '/v1/auth/passkeys/registration/verify',
+    service: 'identity',
+    access: 'voter',
+    summary: 'Finish adding a passkey with the authenticator\'s attestation (the options\' challenge is good once)',
+    schema: { body: i.PasskeyRegistrationBody, headers: DPoPHeaders, response: { 201: i.Passkey } },
+    errors: ['invalid_request', 'invalid_passkey', 'invalid_token', 'invalid_dpop_proof', 'conflict'],
+  }),
+  passkeys: route({
+    method: 'GET',
+    url: '/v1/auth/passkeys',
+    service: 'identity',
+    access: 'voter',
+    summary: "The caller's passkeys, newest first",
+    schema: { headers: DPoPHeaders, response: { 200: i.Passkeys } },
+    errors: ['invalid_token', 'invalid_dpop_proof'],
+  }),
+  deletePasskey: route({
+    method: 'DELETE',
+    url: '/v1/auth/passkeys/:id',
+    service: 'identity',
+    access: 'voter',
+    summary: 'Remove one of those passkeys (it can no longer sign in)',
+    schema: { params: IdParams, headers: DPoPHeaders, response: { 204: null } },
+    errors: ['invalid_request', 'invalid_token', 'invalid_dpop_proof', 'not_found'],
+  }),
+  passkeyLoginOptions: route({
+    method: 'POST',
+    url: '/v1/auth/passkeys/login/options',
+    service: 'identity',
+    access: 'public',
+    summary: 'Start a passkey login: request options for a discoverable credential (no email needed)',
+    schema: { body: i.PasskeyLoginOptionsBody, response: { 200: i.PasskeyRequestOptions } },
+    errors: ['invalid_request', 'rate_limited'],
+  }),
+  passkeyLogin: route({
+    method: 'POST',
+    url: '/v1/auth/passkeys/login',
+    service: 'identity',
+    access: 'public',
+    summary: 'Log in with a passkey (+ DPoP proof, altcha as for a password login); the same token pair, amr hwk, user, mfa',
+    schema: { body: i.PasskeyLoginBody, response: { 200: i.TokenResponse } },
+    errors: ['invalid_request', 'invalid_passkey', 'invalid_dpop_proof', 'challenge_failed', 'rate_limited'],
   }),
   jwks: route({
     method: 'GET',
@@ -185,6 +365,40 @@ export const routes = {
     schema: { params: IdParams, headers: DPoPHeaders, response: { 200: e.History } },
     errors: ['invalid_token', 'invalid_dpop_proof', 'forbidden', 'not_found'],
   }),
+  putRoll: route({
+    method: 'PUT',
+    url: '/v1/elections/:id/roll',
+    service: 'ballot',
+    access: 'admin',
+    summary:
+      "Replace the election's voter roll: a CSV of email addresses, one per line, streamed (only their hashes are kept)",
+    schema: { params: IdParams, headers: DPoPHeaders, response: { 200: e.RollUploaded } },
+    consumes: {
+      type: 'text/csv',
+      description:
+        'One email address per line (an optional first line `email`; a line may be quoted); up to 1,000,000 lines. ' +
+        'Addresses are trimmed and lower-cased as at registration; duplicates count once; lines that are not an address are counted as invalid.',
+    },
+    errors: [
+      'invalid_request',
+      'invalid_token',
+      'invalid_dpop_proof',
+      'forbidden',
+      'not_found',
+      'invalid_transition',
+      'payload_too_large',
+      'unsupported_media_type',
+    ],
+  }),
+  getRoll: route({
+    method: 'GET',
+    url: '/v1/elections/:id/roll',
+    service: 'ballot',
+    access: 'admin',
+    summary: "The voter roll's size and how many ballots were counted",
+    schema: { params: IdParams, headers: DPoPHeaders, response: { 200: e.RollSummary } },
+    errors: ['invalid_token', 'invalid_dpop_proof', 'forbidden', 'not_found'],
+  }),
   exportElection: route({
     method: 'GET',
     url: '/v1/elections/:id/export',
@@ -213,6 +427,8 @@ export const routes = {
       'invalid_dpop_proof',
       'challenge_required',
       'challenge_failed',
+      'email_not_verified',
+      'not_eligible',
       'not_found',
       'already_voted',
       'election_not_open',
@@ -257,6 +473,51 @@ export const routes = {
     summary: 'WebSocket (upgrade): each message is the results JSON, at once and then per change (coalesced)',
     schema: { params: IdParams, response: { 101: null } },
     errors: ['not_found', 'results_hidden'],
+  }),
+  logHead: route({
+    method: 'GET',
+    url: '/v1/elections/:id/log/head',
+    service: 'audit',
+    access: 'public',
+    summary: "The election's signed tree head (its audit log's size and root)",
+    schema: { params: IdParams, response: { 200: a.TreeHead } },
+    errors: ['invalid_request', 'not_found'],
+  }),
+  logProof: route({
+    method: 'GET',
+    url: '/v1/elections/:id/log/proof',
+    service: 'audit',
+    access: 'public',
+    summary: "RFC 9162 inclusion proof of a receipt's ballot against the current head (or the head of size treeSize)",
+    schema: { params: IdParams, querystring: a.InclusionQuery, response: { 200: a.InclusionProof } },
+    errors: ['invalid_request', 'not_found'],
+  }),
+  logConsistency: route({
+    method: 'GET',
+    url: '/v1/elections/:id/log/consistency',
+    service: 'audit',
+    access: 'public',
+    summary: 'RFC 9162 consistency proof between the trees of sizes from and to',
+    schema: { params: IdParams, querystring: a.ConsistencyQuery, response: { 200: a.ConsistencyProof } },
+    errors: ['invalid_request', 'not_found'],
+  }),
+  logEntries: route({
+    method: 'GET',
+    url: '/v1/elections/:id/log/entries',
+    service: 'audit',
+    access: 'public',
+    summary: 'Leaves start <= leafIndex < end of the signed log (at most 1,000 per call)',
+    schema: { params: IdParams, querystring: a.EntriesQuery, response: { 200: a.Entries } },
+    errors: ['invalid_request', 'not_found'],
+  }),
+  auditKeys: route({
+    method: 'GET',
+    url: '/v1/audit/keys',
+    service: 'audit',
+    access: 'public',
+    summary: 'The public keys that sign tree heads, current and retired',
+    schema: { response: { 200: a.AuditKeys } },
+    errors: [],
   }),
 } as const;
 

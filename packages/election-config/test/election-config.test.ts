@@ -37,6 +37,7 @@ function aConfig(overrides: Partial<ElectionConfig> = {}): ElectionConfig {
     closesAt: null,
     resultsVisibility: 'live',
     requireChallenge: false,
+    eligibility: 'open',
     createdAt: new Date().toISOString(),
     revision: 1,
     ...overrides,
@@ -50,7 +51,7 @@ describe('ElectionConfigPublisher and ElectionConfigCache', () => {
 
   before(async () => {
     nc = await connectNats((await testInfra()).natsUrl, 'election-config-test', logger);
-    kv = await openElectionsBucket(nc, uniqueName('elections'));
+    kv = await openElectionsBucket(nc, uniqueName('elections'), { create: true });
     publisher = new ElectionConfigPublisher(kv);
   });
   after(() => nc?.close());
@@ -132,12 +133,12 @@ describe('ElectionConfigCache across a NATS restart', () => {
     await nats.start();
     const bucket = uniqueName('elections');
     const watcherNc = await connectNats(nats.url, 'watcher', logger);
-    const cache = await ElectionConfigCache.start(await openElectionsBucket(watcherNc, bucket), {
+    const cache = await ElectionConfigCache.start(await openElectionsBucket(watcherNc, bucket, { create: true }), {
       logger,
       resyncIntervalMs: 60_000, // the watch itself must recover: no periodic re-read to hide behind
     });
     const publisherNc = await connectNats(nats.url, 'publisher', logger);
-    const publisher = new ElectionConfigPublisher(await openElectionsBucket(publisherNc, bucket));
+    const publisher = new ElectionConfigPublisher(await openElectionsBucket(publisherNc, bucket, { create: true }));
     try {
       const config = aConfig();
       await publisher.publish(config);

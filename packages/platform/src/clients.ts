@@ -9,17 +9,24 @@ export type Sql = postgres.Sql<Record<string, never>>;
 export interface PostgresOptions {
   max?: number;
   applicationName: string;
+  /** Default 2 s: fail fast when the server is away, so callers answer 503 rather than hang. */
+  connectTimeoutMs?: number;
+  /** Session settings sent with every connection (`statement_timeout`, `synchronous_commit`, ...). */
+  session?: Record<string, string | number>;
 }
 
 export function createPostgres(url: string, options: PostgresOptions): Sql {
   return postgres(url, {
     max: options.max ?? 10,
-    // Fail fast when the server is away: callers answer 503 rather than hang (no request hangs).
-    connect_timeout: 2,
+    connect_timeout: (options.connectTimeoutMs ?? 2000) / 1000,
     idle_timeout: 60,
     max_lifetime: 60 * 30,
+    // postgres.js waits (3^failures / 100) s, up to 20 s, before reconnecting, failures counted over
+    // the pool: a service that kept asking while PostgreSQL was down for 10 s then waited 10-20 s
+    // more after it was back (the relay, fault scenario 3). At most a second, then.
+    backoff: (failures: number) => Math.min(0.05 * 2 ** failures, 1),
     onnotice: () => {},
-    connection: { application_name: options.applicationName },
+    connection: { application_name: options.applicationName, ...options.session },
   }) as Sql;
 }
 
@@ -43,9 +50,15 @@ export function createRedis(url: string, logger: Logger): Redis {
   return redis;
 }
 
+/**
+ * `url` is one or more comma-separated `nats://[user:password@]host:port`; the credentials of the
+ * first one that has them are the connection's (every node of a cluster knows the same users).
+ */
 export async function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
+  const { servers, user, pass } = natsServers(url);
   const nc = await connect({
-    servers: url.split(','),
+    servers,
+    ...(user ? { user, pass } : {}),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
@@ -72,3 +85,17 @@ export const readiness = {
     },
   }),
 };
+
+export function natsServers(url: string): { servers: string[]; user?: string; pass?: string } {
+  let user: string | undefined;
+  let pass: string | undefined;
+  const servers = url.split(',').map((entry) => {
+    const u = new URL(entry.trim());
+    if (u.username && !user) {
+      user = decodeURIComponent(u.username);
+      pass = decodeURIComponent(u.password);
+    }
+    return `${u.protocol}//${u.host}`;
+  });
+  return { servers, ...(user ? { user, pass: pass ?? '' } : {}) };
+}

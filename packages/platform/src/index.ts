@@ -1,4 +1,13 @@
-export { connectNats, createPostgres, createRedis, readiness, type Sql } from './clients.ts';
+export {
+  type BootedService,
+  type BootOptions,
+  bootService,
+  runService,
+  type ServiceContext,
+  type ServiceDefinition,
+} from './bootstrap.ts';
+export { clientAddress, originVerifyHeader, viewerAddressHeader } from './client-address.ts';
+export { connectNats, createPostgres, createRedis, natsServers, type PostgresOptions, readiness, type Sql } from './clients.ts';
 export {
   baseConfigProperties,
   ConfigError,
@@ -8,10 +17,14 @@ export {
   serviceConfig,
 } from './config.ts';
 export { AppError, type AppErrorOptions, isAppError } from './errors.ts';
-export { runService } from './lifecycle.ts';
 export { createLogger, type Logger, loggerOptions, redactedPaths } from './logger.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
 export { migrate } from './migrate.ts';
+export { createOpsServer, type OpsServer } from './ops.ts';
 export { body as problemBody, toProblem } from './problem.ts';
 export { type ReadinessCheck, runChecks } from './readiness.ts';
-export { type App, bodyLimitBytes, createServer, type ServerOptions } from './server.ts';
+export { type App, bodyLimitBytes, createServer, rollUploadTimeoutMs, type ServerOptions } from './server.ts';
+export { withDeadline } from './deadline.ts';
+export { KeyVault } from './key-vault.ts';
+export { createMailSender, type Mail, type MailSender } from './mail.ts';
+export { mailArrival, mailIdPattern, newMailId } from './mail-files.ts';

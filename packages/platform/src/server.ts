@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { problemContentType } from '@onevote/contracts';
 import Fastify, {
@@ -10,8 +11,8 @@ import Fastify, {
 import { AppError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import { clientAddress, type EdgeTrust, parseOriginSecrets } from './client-address.ts';
 import { body as problemBody, toProblem } from './problem.ts';
-import { type ReadinessCheck, runChecks } from './readiness.ts';
 
 export const bodyLimitBytes = 16 * 1024;
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -20,11 +21,44 @@ export interface ServerOptions {
   service: string;
   logger: Logger;
   metrics: Metrics;
-  /** What `/readyz` checks: every dependency the service needs to answer requests. */
-  readiness: ReadinessCheck[];
   /** Comma-separated addresses or CIDRs whose `x-forwarded-*` headers are believed. */
   trustedProxies: string;
+  /**
+   * Comma-separated secrets CloudFront adds as `x-origin-verify`; a request that carries one is
+   * believed about `cloudfront-viewer-address`. Empty: no CDN in front.
+   */
+  originSecret?: string;
+  /**
+   * How long a whole request (headers and body) may take, when a service takes bodies that stream
+   * for minutes (voter rolls); default 30 s.
+   */
+  requestTimeoutMs?: number;
 }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The client's address as the edge saw it: CloudFront's viewer address when the request proves
+     * it came through CloudFront, else the socket or trusted-proxy address (`request.ip`). Every
+     * per-client limit and risk rule keys on this, never on `request.ip`.
+     */
+    readonly clientIp: string;
+  }
+}
+
+/** The whole-request timeout of the services a voter roll upload passes through (gateway, ballot). */
+export const rollUploadTimeoutMs = 600_000;
+
+/** Slow or idle clients must not hold a connection for ever (docs/security.md, resource limits). */
+const timeouts = {
+  /** Whole request received (headers and body) within this, or the socket is closed. */
+  requestMs: 30_000,
+  headersMs: 10_000,
+  /** No byte either way for this long: the socket is closed. Streams send keepalives well inside it. */
+  idleMs: 60_000,
+  /** Longer than the ALB's 60 s idle timeout, so the load balancer always closes first. */
+  keepAliveMs: 72_000,
+};
 
 export type App = FastifyInstance<
   import('node:http').Server,
@@ -36,7 +70,8 @@ export type App = FastifyInstance<
 
 /**
  * The Fastify instance every service starts from: problem+json errors, 404/405, a 16 KiB body
- * limit, `x-request-id` in and out, RED metrics per route, and `/healthz`, `/readyz`, `/metrics`.
+ * limit, `x-request-id` in and out, RED metrics per route, timeouts, and the client address. The
+ * operations endpoints are on a listener of their own (`createOpsServer`).
  */
 export function createServer(options: ServerOptions): App {
   const app = Fastify({
@@ -54,6 +89,9 @@ export function createServer(options: ServerOptions): App {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
     },
+    requestTimeout: options.requestTimeoutMs ?? timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
@@ -68,6 +106,14 @@ export function createServer(options: ServerOptions): App {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  (app.server as Server).headersTimeout = timeouts.headersMs;
+
+  const edge: EdgeTrust = { originSecrets: parseOriginSecrets(options.originSecret ?? '') };
+  app.decorateRequest('clientIp', {
+    getter(this: FastifyRequest) {
+      return clientAddress(this, edge);
+    },
+  });
 
   // Only JSON is accepted; Fastify's default text/plain parser would let a wrong content type through.
   app.removeContentTypeParser('text/plain');
@@ -136,21 +182,6 @@ export function createServer(options: ServerOptions): App {
       });
     }
     return sendProblem(reply, request, 'not_found', `No route for ${request.method} ${path}`);
-  });
-
-  app.get('/healthz', async () => ({ status: 'ok', service: options.service }));
-  app.get('/readyz', async (request, reply) => {
-    const report = await runChecks(options.readiness);
-    if (report.ready) return { status: 'ready', service: options.service, checks: report.checks };
-    reply.status(503).type(problemContentType);
-    return {
-      ...problemBody('unavailable', `Not ready: ${report.failing.join(', ')}`, request.id),
-      checks: report.checks,
-    };
-  });
-  app.get('/metrics', async (_request, reply) => {
-    reply.type(options.metrics.registry.contentType);
-    return options.metrics.registry.metrics();
   });
 
   return app;

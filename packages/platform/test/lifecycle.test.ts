@@ -25,8 +25,9 @@ function startFixture(env: NodeJS.ProcessEnv) {
 describe('graceful shutdown', () => {
   test('SIGTERM lets an in-flight request finish, refuses new connections, closes clients, exits 0', async () => {
     const svc = startFixture({ FIXTURE_SECRET: 'a-long-enough-secret', SLOW_MS: '1500' });
-    await waitFor('fixture to listen', () => /LISTENING \d+/.test(svc.out()), { timeoutMs: 20_000 });
-    const port = Number(/LISTENING (\d+)/.exec(svc.out())![1]);
+    await waitFor('fixture to listen', () => /LISTENING \d+ OPS \d+/.test(svc.out()), { timeoutMs: 20_000 });
+    const [, port, opsPort] = /LISTENING (\d+) OPS (\d+)/.exec(svc.out())!.map(Number);
+    assert.equal((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status, 200);
 
     const inFlight = fetch(`http://127.0.0.1:${port}/slow`);
     // The request must have reached the server before the signal: wait until it is being handled.
@@ -38,7 +39,24 @@ describe('graceful shutdown', () => {
     assert.deepEqual(await res.json(), { finished: true });
     assert.equal(await svc.exited, 0);
     assert.match(svc.out(), /CLOSERS_RAN/);
-    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`));
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/slow`));
+    await assert.rejects(fetch(`http://127.0.0.1:${opsPort}/healthz`));
+  });
+
+  test('the operations endpoints answer only on the operations listener', async () => {
+    const svc = startFixture({ FIXTURE_SECRET: 'a-long-enough-secret' });
+    await waitFor('fixture to listen', () => /LISTENING \d+ OPS \d+/.test(svc.out()), { timeoutMs: 20_000 });
+    const [, port, opsPort] = /LISTENING (\d+) OPS (\d+)/.exec(svc.out())!.map(Number);
+    try {
+      for (const path of ['/healthz', '/readyz', '/metrics']) {
+        assert.equal((await fetch(`http://127.0.0.1:${port}${path}`)).status, 404, `public ${path}`);
+        assert.equal((await fetch(`http://127.0.0.1:${opsPort}${path}`)).status, 200, `ops ${path}`);
+      }
+      assert.match(await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text(), /http_requests_total/);
+    } finally {
+      svc.child.kill('SIGTERM');
+      await svc.exited;
+    }
   });
 });
 
@@ -77,5 +95,24 @@ describe('configuration', () => {
     assert.match(message, /PORT/);
     assert.match(message, /FIXTURE_SECRET/);
     assert.equal(message.match(/invalid configuration/g)?.length, 1);
+  });
+});
+
+describe('production refuses published secrets (issue 14, item 8)', () => {
+  const schema = serviceConfig({ ONEVOTE_ADMIN_PASSWORD: Type.String({ default: '' }), ALTCHA_HMAC_KEY: Type.String({ default: '' }) });
+
+  test('a known default admin password or key is a config error in production, and fine in development', () => {
+    const env = { ONEVOTE_ADMIN_PASSWORD: 'admin-password-123', ALTCHA_HMAC_KEY: 'test-altcha-hmac-key-of-32-chars-or-more' };
+    assert.throws(
+      () => parseConfig('identity', schema, { ...env, NODE_ENV: 'production' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.problems.length, 2, err.message);
+        assert.doesNotMatch(err.message, /admin-password-123/, 'the value itself is not echoed');
+        return true;
+      },
+    );
+    assert.doesNotThrow(() => parseConfig('identity', schema, { ...env, NODE_ENV: 'development' }));
+    assert.doesNotThrow(() => parseConfig('identity', schema, { ONEVOTE_ADMIN_PASSWORD: 'Xk3-generated-9f2Q', NODE_ENV: 'production' }));
   });
 });

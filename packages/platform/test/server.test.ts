@@ -9,7 +9,9 @@ import {
   createLogger,
   createMetrics,
   createPostgres,
+  createOpsServer,
   createServer,
+  type OpsServer,
   readiness,
 } from '../src/index.ts';
 
@@ -18,10 +20,10 @@ function anApp(options: Partial<Parameters<typeof createServer>[0]> = {}): App {
     service: 'test',
     logger: createLogger('test', 'silent'),
     metrics: createMetrics('test'),
-    readiness: [],
     trustedProxies: '127.0.0.1',
     ...options,
   });
+  app.get('/whoami', async (request) => ({ clientIp: request.clientIp, ip: request.ip }));
   app.post(
     '/things',
     {
@@ -172,7 +174,8 @@ describe('RED metrics', () => {
     const app = anApp({ metrics });
     await app.inject({ method: 'GET', url: '/things/1' });
     await app.inject({ method: 'GET', url: '/things/voted' });
-    const text = await (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const ops = createOpsServer({ service: 'test', logger: createLogger('test', 'silent'), metrics, readiness: [] });
+    const text = await (await ops.inject({ method: 'GET', url: '/metrics' })).body;
     assert.match(
       text,
       /http_requests_total\{method="GET",route="\/things\/:id",status="200",service="test"\} 1/,
@@ -182,19 +185,25 @@ describe('RED metrics', () => {
       /http_requests_total\{method="GET",route="\/things\/:id",status="409",service="test"\} 1/,
     );
     await app.close();
+    await ops.close();
   });
 });
 
 describe('/readyz follows PostgreSQL', () => {
   let pg: PostgresServer;
   let sql: ReturnType<typeof createPostgres>;
-  let app: App;
+  let app: OpsServer;
 
   before(async () => {
     pg = new PostgresServer(`${testDir('pg-readyz')}/data`, await freePort());
     await pg.start();
     sql = createPostgres(pg.adminUrl, { applicationName: 'readyz-test', max: 2 });
-    app = anApp({ readiness: [readiness.postgres(sql)] });
+    app = createOpsServer({
+      service: 'test',
+      logger: createLogger('test', 'silent'),
+      metrics: createMetrics('test'),
+      readiness: [readiness.postgres(sql)],
+    });
   });
   after(async () => {
     await app.close();
@@ -221,5 +230,48 @@ describe('/readyz follows PostgreSQL', () => {
   test('/healthz stays alive regardless', async () => {
     const res = await app.inject({ method: 'GET', url: '/healthz' });
     assert.equal(res.statusCode, 200);
+  });
+});
+
+describe('the client address behind CloudFront (CloudFront-Viewer-Address with the origin secret)', () => {
+  const app = anApp({ originSecret: 'old-secret-value,new-secret-value' });
+  after(() => app.close());
+  const whoami = async (headers: Record<string, string>) =>
+    (await app.inject({ method: 'GET', url: '/whoami', headers, remoteAddress: '127.0.0.1' })).json();
+
+  test('with the origin secret, the viewer address is the client (IPv4 and IPv6, either secret of a rotation)', async () => {
+    const v4 = await whoami({
+      'x-origin-verify': 'new-secret-value',
+      'cloudfront-viewer-address': '198.51.100.10:46532',
+      'x-forwarded-for': '203.0.113.99, 10.1.2.3',
+    });
+    assert.equal(v4.clientIp, '198.51.100.10');
+    const v6 = await whoami({
+      'x-origin-verify': 'old-secret-value',
+      'cloudfront-viewer-address': '2001:db8:3333:4444:5555:6666:7777:8888:46532',
+    });
+    assert.equal(v6.clientIp, '2001:db8:3333:4444:5555:6666:7777:8888');
+  });
+
+  test('without the secret, or with a wrong one, a viewer address header is ignored', async () => {
+    for (const headers of <Record<string, string>[]>[
+      { 'cloudfront-viewer-address': '198.51.100.10:1', 'x-forwarded-for': '10.1.2.3' },
+      { 'x-origin-verify': 'guessed-secret!!', 'cloudfront-viewer-address': '198.51.100.10:1', 'x-forwarded-for': '10.1.2.3' },
+      { 'x-origin-verify': 'new-secret-value', 'cloudfront-viewer-address': 'not-an-address', 'x-forwarded-for': '10.1.2.3' },
+    ]) {
+      assert.equal((await whoami(headers)).clientIp, '10.1.2.3', JSON.stringify(headers));
+    }
+  });
+
+  test('with no origin secret configured the header means nothing', async () => {
+    const plain = anApp();
+    const res = await plain.inject({
+      method: 'GET',
+      url: '/whoami',
+      headers: { 'x-origin-verify': '', 'cloudfront-viewer-address': '198.51.100.10:1' },
+      remoteAddress: '127.0.0.1',
+    });
+    assert.equal(res.json().clientIp, '127.0.0.1');
+    await plain.close();
   });
 });

@@ -13,6 +13,7 @@ export async function benchEnvironment() {
   const issuer = await TokenIssuer.start();
   const bucket = `elections_bench_${process.pid}`;
   const port = await freePort();
+  const opsPort = await freePort();
   const ballot = new ManagedProcess({
     name: 'ballot',
     command: process.execPath,
@@ -20,6 +21,7 @@ export async function benchEnvironment() {
     env: {
       ...process.env,
       PORT: String(port),
+      OPS_PORT: String(opsPort),
       LOG_LEVEL: 'warn',
       DATABASE_URL: urls.ballot!,
       REDIS_URL: infra.redisUrl,
@@ -30,7 +32,7 @@ export async function benchEnvironment() {
     logFile: join(dir, 'ballot.log'),
   });
   const base = `http://127.0.0.1:${port}`;
-  await waitFor('ballot ready', async () => (await fetch(`${base}/readyz`)).ok, { timeoutMs: 60_000 });
+  await waitFor('ballot ready', async () => (await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok, { timeoutMs: 60_000 });
   return {
     infra,
     urls,

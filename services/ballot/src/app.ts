@@ -1,28 +1,43 @@
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createAuthenticator, RedisReplayStore } from '@onevote/auth';
+import { createAuthenticator, RedisReplayStore, RedisRevocationList } from '@onevote/auth';
 import { ElectionConfigPublisher } from '@onevote/election-config';
-import { type App, createServer, type Logger, type Metrics, readiness, type Sql } from '@onevote/platform';
+import { type App, createServer, type Logger, type Metrics, rollUploadTimeoutMs, type Sql } from '@onevote/platform';
 import type { Redis } from 'ioredis';
 import { BallotExportRepository } from './adapters/ballot-export.repository.ts';
+import { ElectionEventsStream } from './adapters/election-events.ts';
 import { ElectionRepository } from './adapters/election.repository.ts';
+import { RollRepository } from './adapters/roll.repository.ts';
+import { RollSet } from './adapters/roll-set.ts';
 import type { Config } from './config.ts';
 import { Access } from './http/access.ts';
 import { electionRoutes } from './http/elections.routes.ts';
 import { exportRoutes } from './http/export.routes.ts';
+import { rollRoutes } from './http/roll.routes.ts';
 import { Elections } from './use-cases/elections.ts';
 import { Propagation } from './use-cases/propagation.ts';
+import { Rolls } from './use-cases/rolls.ts';
 import { Scheduler } from './use-cases/scheduler.ts';
 
 export interface BallotDeps {
   config: Pick<
     Config,
     | 'TRUSTED_PROXIES'
+    | 'ORIGIN_SECRET'
     | 'TRUSTED_ISSUERS'
     | 'TOKEN_AUDIENCE'
     | 'DPOP_IAT_WINDOW_SECONDS'
+    | 'TOKEN_MAX_LIFETIME_SECONDS'
+    | 'REVOCATION_KEY_PREFIX'
+    | 'NODE_ENV'
     | 'SCHEDULER_TICK_MS'
     | 'KV_RECONCILE_MS'
+    | 'ELECTION_EVENTS_STREAM'
+    | 'ELECTION_EVENTS_STREAM_REPLICAS'
+    | 'EMAIL_HASH_KEY'
+    | 'ROLL_MAX_BYTES'
+    | 'ROLL_MAX_LINES'
+    | 'ROLL_SYNC_MS'
   >;
   logger: Logger;
   metrics: Metrics;
@@ -36,32 +51,47 @@ export interface BallotDeps {
  * The ballot service: routes plus the scheduler, which runs while the app is ready (started on
  * `ready`, stopped on `close`).
  */
-export function buildApp(deps: BallotDeps): { app: App; elections: Elections; scheduler: Scheduler } {
+export function buildApp(deps: BallotDeps): { app: App; elections: Elections; rolls: Rolls; scheduler: Scheduler } {
   const { config, logger, metrics, sql } = deps;
   const app = createServer({
     service: 'ballot',
     logger,
     metrics,
     trustedProxies: config.TRUSTED_PROXIES,
-    readiness: [readiness.postgres(sql), readiness.redis(deps.redis), readiness.nats(deps.nc)],
+    originSecret: config.ORIGIN_SECRET,
+    // A voter roll of a million addresses streams in for longer than the usual 30 s.
+    requestTimeoutMs: rollUploadTimeoutMs,
   });
   const authenticator = createAuthenticator(config, {
     replay: new RedisReplayStore(deps.redis),
+    revocations: new RedisRevocationList(deps.redis, config.REVOCATION_KEY_PREFIX),
     registry: metrics.registry,
   });
   const repository = new ElectionRepository(sql);
-  const propagation = new Propagation(repository, new ElectionConfigPublisher(deps.kv), logger);
-  const elections = new Elections(repository, propagation);
-  const scheduler = new Scheduler(elections, propagation, logger, {
-    tickMs: config.SCHEDULER_TICK_MS,
-    reconcileMs: config.KV_RECONCILE_MS,
+  const events = new ElectionEventsStream(deps.nc, {
+    stream: config.ELECTION_EVENTS_STREAM,
+    replicas: config.ELECTION_EVENTS_STREAM_REPLICAS,
   });
+  const propagation = new Propagation(repository, new ElectionConfigPublisher(deps.kv), logger, events);
+  const elections = new Elections(repository, propagation);
+  const rolls = new Rolls(new RollRepository(sql), repository, new RollSet(deps.redis), logger, {
+    emailHashKey: config.EMAIL_HASH_KEY,
+    maxLines: config.ROLL_MAX_LINES,
+  });
+  const scheduler = new Scheduler(
+    elections,
+    propagation,
+    logger,
+    { tickMs: config.SCHEDULER_TICK_MS, reconcileMs: config.KV_RECONCILE_MS, rollSyncMs: config.ROLL_SYNC_MS },
+    rolls,
+  );
   const access = new Access(authenticator);
 
   electionRoutes(app, { elections, access });
   exportRoutes(app, { elections, ballots: new BallotExportRepository(sql), access });
+  rollRoutes(app, { rolls, access, maxBytes: config.ROLL_MAX_BYTES });
 
   app.addHook('onReady', async () => scheduler.start());
   app.addHook('onClose', async () => scheduler.stop());
-  return { app, elections, scheduler };
+  return { app, elections, rolls, scheduler };
 }

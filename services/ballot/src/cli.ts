@@ -83,7 +83,7 @@ async function main(command: string | undefined) {
     const nc = await connectNats(config.NATS_URL, 'ballot-cli', logger);
     try {
       const repository = new ElectionRepository(sql);
-      const kv = await openElectionsBucket(nc, config.ELECTIONS_BUCKET);
+      const kv = await openElectionsBucket(nc, config.ELECTIONS_BUCKET, { create: true });
       const elections = new Elections(
         repository,
         new Propagation(repository, new ElectionConfigPublisher(kv), logger),

@@ -44,6 +44,7 @@ describe('elections API (API.md, Elections)', () => {
     assert.equal(e.status, 'draft');
     assert.equal(e.resultsVisibility, 'live');
     assert.equal(e.requireChallenge, false);
+    assert.equal(e.eligibility, 'open');
     assert.equal(e.opensAt, null);
     assert.equal(e.revision, 1);
     assert.ok(!Number.isNaN(Date.parse(e.createdAt)));
@@ -74,6 +75,8 @@ describe('elections API (API.md, Elections)', () => {
         anElection({ questions: q({ options: [{ label: 'a' }, { label: 'a ' }] }) }),
       ],
       ['unknown visibility', anElection({ resultsVisibility: 'sometimes' })],
+      ['unknown eligibility', anElection({ eligibility: 'everyone' })],
+      ['eligibility not a string', anElection({ eligibility: true })],
       ['unknown field', anElection({ colour: 'red' })],
       ['title too long', anElection({ title: 'x'.repeat(201) })],
       [
@@ -175,6 +178,27 @@ describe('elections API (API.md, Elections)', () => {
     assert.equal((await call('GET', '/v1/elections?status=bogus')).status, 400);
   });
 
+  test('opening and closing by hand pin opensAt and closesAt to the moment, and the history says so (issue 14, item 14)', async () => {
+    const inAnHour = new Date(Date.now() + 3600_000).toISOString();
+    const inADay = new Date(Date.now() + 86_400_000).toISOString();
+    const e = await create({ opensAt: inAnHour, closesAt: inADay });
+    const before = Date.now();
+    const opened = await call('POST', `/v1/elections/${e.id}/open`, { as: admin });
+    assert.equal(opened.status, 200);
+    assert.ok(Date.parse(opened.body.opensAt) <= Date.now() && Date.parse(opened.body.opensAt) >= before - 1000, opened.body.opensAt);
+    assert.equal(opened.body.closesAt, inADay, 'opening keeps the scheduled close');
+    const closed = await call('POST', `/v1/elections/${e.id}/close`, { as: admin });
+    assert.ok(Date.parse(closed.body.closesAt) <= Date.now(), 'a vote-api that missed the close stops taking ballots by the time');
+    const history = (await call('GET', `/v1/elections/${e.id}/history`, { as: admin })).body.items as {
+      action: string;
+      changes: Record<string, { from: unknown; to: unknown }>;
+    }[];
+    const open = history.find((h) => h.action === 'open')!;
+    assert.deepEqual(open.changes.opensAt, { from: inAnHour, to: opened.body.opensAt });
+    const close = history.find((h) => h.action === 'close')!;
+    assert.deepEqual(close.changes.closesAt, { from: inADay, to: closed.body.closesAt });
+  });
+
   test('PATCH changes a draft only (409 not_draft after open) and keeps what it does not mention', async () => {
     const e = await create();
     const patched = await call('PATCH', `/v1/elections/${e.id}`, {
@@ -273,6 +297,47 @@ describe('elections API (API.md, Elections)', () => {
     await call('DELETE', `/v1/elections/${draft.id}`, { as: admin });
     await waitFor('key deleted', async () => (await ballot.kv.get(draft.id))?.operation === 'DEL', {
       timeoutMs: 5000,
+    });
+  });
+
+  describe('eligibility (API.md, Eligibility and verified identity)', () => {
+    test('each value is kept at creation, read back by get and list, and published in the KV config', async () => {
+      for (const eligibility of ['open', 'verified_email', 'roll']) {
+        const e = await create({ eligibility });
+        assert.equal(e.eligibility, eligibility);
+        assert.equal((await call('GET', `/v1/elections/${e.id}`, { as: admin })).body.eligibility, eligibility);
+        const listed = (await call('GET', '/v1/elections', { as: admin })).body.items.find((i: { id: string }) => i.id === e.id);
+        assert.equal(listed.eligibility, eligibility);
+        await waitFor(`${eligibility} in the KV config`, async () => (await ballot.kv.get(e.id))?.json<{ eligibility: string }>().eligibility === eligibility, {
+          timeoutMs: 5000,
+        });
+      }
+    });
+
+    test('it is patched in a draft (history and KV follow); once open, patching it is 409 not_draft and changes nothing', async () => {
+      const e = await create();
+      const patched = await call('PATCH', `/v1/elections/${e.id}`, { as: admin, body: { eligibility: 'verified_email' } });
+      assert.equal(patched.status, 200, patched.text);
+      assert.equal(patched.body.eligibility, 'verified_email');
+      assert.equal(patched.body.title, e.title, 'the rest is kept');
+      const history = (await call('GET', `/v1/elections/${e.id}/history`, { as: admin })).body.items;
+      assert.deepEqual(history.at(-1).changes, { eligibility: { from: 'open', to: 'verified_email' } });
+      const invalid = await call('PATCH', `/v1/elections/${e.id}`, { as: admin, body: { eligibility: 'anyone' } });
+      assert.equal(invalid.status, 400);
+      assert.equal(invalid.body.code, 'invalid_request');
+
+      const opened = await call('POST', `/v1/elections/${e.id}/open`, { as: admin });
+      assert.equal(opened.body.eligibility, 'verified_email');
+      await waitFor('the open election in KV', async () => (await ballot.kv.get(e.id))?.json<{ status: string }>().status === 'open', {
+        timeoutMs: 5000,
+      });
+      const late = await call('PATCH', `/v1/elections/${e.id}`, { as: admin, body: { eligibility: 'open' } });
+      assert.equal(late.status, 409);
+      assert.equal(late.body.code, 'not_draft');
+      const after = (await call('GET', `/v1/elections/${e.id}`, { as: admin })).body;
+      assert.equal(after.eligibility, 'verified_email');
+      assert.equal(after.revision, opened.body.revision);
+      assert.equal((await ballot.kv.get(e.id))?.json<{ eligibility: string }>().eligibility, 'verified_email');
     });
   });
 });

@@ -52,7 +52,7 @@ describe('propagation to the elections KV bucket', () => {
     });
     const logger = createLogger('watcher', 'silent');
     const nc = await connectNats(nats.url, 'watcher', logger);
-    const cache = await ElectionConfigCache.start(await openElectionsBucket(nc, bucket), {
+    const cache = await ElectionConfigCache.start(await openElectionsBucket(nc, bucket, { create: true }), {
       logger,
       resyncIntervalMs: 500,
     });

@@ -40,7 +40,7 @@ test('seed creates one open demo election, and a second seed (two at once, even)
       history.map((h) => h.action),
       ['create', 'open'],
     );
-    const kv = await openElectionsBucket(nc, env.ELECTIONS_BUCKET);
+    const kv = await openElectionsBucket(nc, env.ELECTIONS_BUCKET, { create: true });
     assert.equal((await kv.get(String(rows[0]!.id)))?.json<{ status: string }>().status, 'open');
   } finally {
     await nc.close();

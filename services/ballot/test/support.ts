@@ -1,78 +1,61 @@
 /** Test factories: a ballot app on real PostgreSQL, Redis and NATS, admins and elections. */
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { aVoter, type TestVoter, type TokenIssuer } from '@onevote/auth/client';
-import { openElectionsBucket } from '@onevote/election-config';
-import {
-  connectNats,
-  createLogger,
-  createMetrics,
-  createPostgres,
-  createRedis,
-  migrate,
-  type Sql,
-} from '@onevote/platform';
-import { testInfra } from '@onevote/stack/testing';
-import { buildApp } from '../src/app.ts';
+import { bootService } from '@onevote/platform';
+import { testInfra, uniqueName } from '@onevote/stack/testing';
+import type { buildApp } from '../src/app.ts';
+import { ballotService } from '../src/service.ts';
+
+/** The key ballot hashes roll addresses with (identity's tokens carry hashes made with the same key). */
+export const testEmailHashKey = randomBytes(32).toString('base64url');
 
 export const migrationsDir = fileURLToPath(new URL('../migrations', import.meta.url));
 export const voteApiMigrationsDir = fileURLToPath(new URL('../../vote-api/migrations', import.meta.url));
 
 export interface RunningBallot {
   base: string;
-  sql: Sql;
-  nc: NatsConnection;
-  kv: KV;
   scheduler: ReturnType<typeof buildApp>['scheduler'];
+  rolls: ReturnType<typeof buildApp>['rolls'];
+  kv: KV;
   stop(): Promise<void>;
 }
 
-/** One ballot replica listening on a random port; several may share a database and bucket. */
+/** One ballot replica listening on a random port, booted as main.ts boots it; several may share a database and bucket. */
 export async function startBallot(options: {
   databaseUrl: string;
   bucket: string;
   issuer: TokenIssuer;
   natsUrl?: string;
   tickMs?: number;
+  eventsStream?: string;
+  env?: Record<string, string>;
 }): Promise<RunningBallot> {
   const infra = await testInfra();
-  const logger = createLogger('ballot', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const sql = createPostgres(options.databaseUrl, { applicationName: 'ballot-test', max: 5 });
-  await migrate(sql, { schema: 'ballot', dir: migrationsDir, logger });
-  const redis = createRedis(infra.redisUrl, logger);
-  const nc = await connectNats(options.natsUrl ?? infra.natsUrl, 'ballot-test', logger);
-  const kv = await openElectionsBucket(nc, options.bucket);
-  const { app, scheduler } = buildApp({
-    config: {
-      TRUSTED_PROXIES: '127.0.0.1',
+  const service = await bootService(ballotService, {
+    env: {
+      PORT: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      DATABASE_URL: options.databaseUrl,
+      DATABASE_POOL_MAX: '5',
+      REDIS_URL: infra.redisUrl,
+      NATS_URL: options.natsUrl ?? infra.natsUrl,
+      ELECTIONS_BUCKET: options.bucket,
+      ELECTION_EVENTS_STREAM: options.eventsStream ?? uniqueName('EVENTS'),
       TRUSTED_ISSUERS: JSON.stringify([options.issuer.trustEntry]),
-      TOKEN_AUDIENCE: 'onevote',
-      DPOP_IAT_WINDOW_SECONDS: 60,
-      SCHEDULER_TICK_MS: options.tickMs ?? 100,
-      KV_RECONCILE_MS: 60_000,
+      SCHEDULER_TICK_MS: String(options.tickMs ?? 100),
+      KV_RECONCILE_MS: '60000',
+      EMAIL_HASH_KEY: testEmailHashKey,
+      ...options.env,
     },
-    logger,
-    metrics: createMetrics('ballot'),
-    sql,
-    redis,
-    nc,
-    kv,
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as { port: number };
   return {
-    base: `http://127.0.0.1:${port}`,
-    sql,
-    nc,
-    kv,
-    scheduler,
-    async stop() {
-      await app.close();
-      await nc.close();
-      redis.disconnect();
-      await sql.end({ timeout: 1 });
-    },
+    base: service.url,
+    scheduler: service.built.scheduler,
+    rolls: service.built.rolls,
+    kv: service.built.kv,
+    stop: () => service.close(),
   };
 }
 

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { createLogger, createMetrics } from '@onevote/platform';
-import { buildApp } from '../src/app.ts';
-import { upstreamFor } from '../src/routing.ts';
+import { securityHeaders } from '@onevote/contracts';
+import { type BootedService, bootService } from '@onevote/platform';
+import type { App } from '@onevote/platform';
+import { normalPath, upstreamFor } from '../src/http/routing.ts';
+import { gatewayService } from '../src/service.ts';
 
 describe('path routing (API.md)', () => {
   test('each public path goes to the service that owns it', () => {
@@ -15,14 +17,41 @@ describe('path routing (API.md)', () => {
     assert.equal(upstreamFor('/v1/elections/abc/votes'), 'vote-api');
     assert.equal(upstreamFor('/v1/elections/abc/votes/me'), 'vote-api');
     assert.equal(upstreamFor('/v1/elections/abc/results/stream'), 'results');
+    assert.equal(upstreamFor('/v1/elections/abc/log/head'), 'audit');
+    assert.equal(upstreamFor('/v1/audit/keys'), 'audit');
     assert.equal(upstreamFor('/v1/electionsX'), undefined);
     assert.equal(upstreamFor('/healthz'), undefined);
+  });
+
+  test('only paths already in normal form are routed', () => {
+    assert.equal(normalPath('/v1/elections/abc/votes?x=1'), '/v1/elections/abc/votes');
+    for (const bad of [
+      '/v1/elections/x/votes/\\..\\..\\..\\metrics',
+      '/v1/elections/x/votes/../../../metrics',
+      '/v1/elections/x/votes/%2e%2e/%2e%2e/%2E%2E/metrics',
+      '/v1/elections/x/votes/%5c..%5cmetrics',
+      '/v1/elections/x%2fvotes',
+      '/v1/elections/./x/votes',
+      '/v1//elections',
+      'v1/elections',
+    ]) {
+      assert.equal(normalPath(bad), undefined, bad);
+    }
   });
 });
 
 /** A real HTTP server standing for an upstream service; it reports what it received. */
-function upstream(name: string): Promise<{ server: Server; url: string; seen: IncomingMessage[] }> {
+interface Upstream {
+  server: Server;
+  url: string;
+  seen: IncomingMessage[];
+  /** Bytes that reached an upgraded (or refused-upgrade) socket after the request head. */
+  upgradeBytes: string[];
+}
+
+function upstream(name: string): Promise<Upstream> {
   const seen: IncomingMessage[] = [];
+  const upgradeBytes: string[] = [];
   const server = createServer((req, res) => {
     seen.push(req);
     if (req.url?.endsWith('/stream')) {
@@ -40,6 +69,16 @@ function upstream(name: string): Promise<{ server: Server; url: string; seen: In
     });
   });
   server.on('upgrade', (req, socket, head) => {
+    seen.push(req);
+    const record = (d: Buffer) => upgradeBytes.push(String(d));
+    if (head.length) record(head);
+    socket.on('data', record);
+    // Like the results service for an unknown election: the upgrade is refused with a plain answer,
+    // and the socket is kept open (a service that is not a careful proxy target).
+    if (req.url?.includes('/missing/')) {
+      socket.write('HTTP/1.1 404 Not Found\r\ncontent-type: application/problem+json\r\ncontent-length: 2\r\n\r\n{}');
+      return;
+    }
     socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n');
     const echo = (d: Buffer) => socket.write(`echo:${name}:${req.url}:${d}`);
     if (head.length) echo(head);
@@ -48,40 +87,49 @@ function upstream(name: string): Promise<{ server: Server; url: string; seen: In
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
-      resolve({ server, url: `http://127.0.0.1:${port}`, seen });
+      resolve({ server, url: `http://127.0.0.1:${port}`, seen, upgradeBytes });
     }),
   );
 }
 
+/** A gateway booted as `main.ts` boots it, routing to the given upstream URLs. */
+function aGateway(env: Record<string, string>): Promise<BootedService<unknown, { app: App }>> {
+  return bootService(gatewayService, {
+    env: { PORT: '0', LOG_LEVEL: 'silent', TRUSTED_PROXIES: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '1000', ...env },
+  });
+}
+
+/** Sends raw bytes on a new connection; resolves with everything received until the server closes it. */
+function rawExchange(port: number, bytes: string, timeoutMs = 5000): Promise<{ received: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ received, closed: false });
+    }, timeoutMs);
+    socket.on('data', (d) => (received += d));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ received, closed: true });
+    });
+    socket.on('error', () => {});
+  });
+}
+
 describe('gateway', () => {
-  let app: Awaited<ReturnType<typeof buildApp>>;
+  let gateway: Awaited<ReturnType<typeof aGateway>>;
   let base: string;
-  const ups: Awaited<ReturnType<typeof upstream>>[] = [];
+  const ups: Upstream[] = [];
 
   before(async () => {
     for (const name of ['identity', 'ballot', 'vote-api', 'results']) ups.push(await upstream(name));
-    app = await buildApp({
-      config: {
-        HOST: '127.0.0.1',
-        PORT: 0,
-        LOG_LEVEL: 'silent',
-        TRUSTED_PROXIES: '127.0.0.1',
-        SHUTDOWN_TIMEOUT_MS: 1000,
-        IDENTITY_URL: ups[0]!.url,
-        BALLOT_URL: ups[1]!.url,
-        VOTE_API_URL: ups[2]!.url,
-        RESULTS_URL: '',
-        WEB_DIST: '',
-      },
-      logger: createLogger('gateway', 'silent'),
-      metrics: createMetrics('gateway'),
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    // results is not "deployed" in this app; a second app below routes to it.
+    // results is not "deployed" in this gateway; a second one below routes to it.
+    gateway = await aGateway({ IDENTITY_URL: ups[0]!.url, BALLOT_URL: ups[1]!.url, VOTE_API_URL: ups[2]!.url });
+    base = gateway.url;
   });
   after(async () => {
-    await app.close();
+    await gateway.close();
     for (const u of ups) {
       u.server.closeAllConnections();
       u.server.close();
@@ -113,9 +161,16 @@ describe('gateway', () => {
       '/v1/elections/{id}/votes',
       '/v1/elections/{id}/results',
       '/.well-known/jwks.json',
+      '/v1/auth/email/change',
+      '/v1/auth/email/change/confirm',
     ]) {
       assert.ok(doc.paths[path], path);
     }
+    // An email change tells nobody whether an address is registered, and says so.
+    const change = doc.paths['/v1/auth/email/change'].post;
+    assert.match(change.description, /already belongs to another account the answer is the same 202/);
+    assert.deepEqual(Object.keys(change.requestBody.content['application/json'].schema.properties).sort(), ['email', 'otp', 'password']);
+    assert.ok(doc.paths['/v1/auth/email/change/confirm'].post.responses['409'], 'email_taken');
   });
 
   test('a service that is not deployed answers 503 problem+json; an unknown path 404', async () => {
@@ -128,47 +183,16 @@ describe('gateway', () => {
   });
 
   test('an upstream that is down is a 503 with Retry-After, not a hang or a 500', async () => {
-    const dead = await buildApp({
-      config: {
-        HOST: '127.0.0.1',
-        PORT: 0,
-        LOG_LEVEL: 'silent',
-        TRUSTED_PROXIES: '',
-        SHUTDOWN_TIMEOUT_MS: 1000,
-        IDENTITY_URL: 'http://127.0.0.1:1',
-        BALLOT_URL: '',
-        VOTE_API_URL: '',
-        RESULTS_URL: '',
-        WEB_DIST: '',
-      },
-      logger: createLogger('gateway', 'silent'),
-      metrics: createMetrics('gateway'),
-    });
-    const res = await dead.inject({ method: 'GET', url: '/v1/auth/me' });
-    assert.equal(res.statusCode, 503);
-    assert.equal(res.headers['retry-after'], '1');
+    const dead = await aGateway({ IDENTITY_URL: 'http://127.0.0.1:1' });
+    const res = await fetch(`${dead.url}/v1/auth/me`);
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '1');
     await dead.close();
   });
 
   test('server-sent events stream through before the upstream response ends', async () => {
-    const streaming = await buildApp({
-      config: {
-        HOST: '127.0.0.1',
-        PORT: 0,
-        LOG_LEVEL: 'silent',
-        TRUSTED_PROXIES: '',
-        SHUTDOWN_TIMEOUT_MS: 1000,
-        IDENTITY_URL: '',
-        BALLOT_URL: '',
-        VOTE_API_URL: '',
-        RESULTS_URL: ups[3]!.url,
-        WEB_DIST: '',
-      },
-      logger: createLogger('gateway', 'silent'),
-      metrics: createMetrics('gateway'),
-    });
-    await streaming.listen({ port: 0, host: '127.0.0.1' });
-    const url = `http://127.0.0.1:${(streaming.server.address() as { port: number }).port}`;
+    const streaming = await aGateway({ RESULTS_URL: ups[3]!.url });
+    const url = streaming.url;
     const res = await fetch(`${url}/v1/elections/e1/results/stream`, {
       headers: { accept: 'text/event-stream' },
     });
@@ -195,5 +219,135 @@ describe('gateway', () => {
     assert.match(received, /echo:results:\/v1\/elections\/e1\/results\/ws:ping/);
     socket.destroy();
     await streaming.close();
+  });
+});
+
+describe('gateway hardening (issue 14)', () => {
+  const ups: Upstream[] = [];
+  let gateway: Awaited<ReturnType<typeof aGateway>>;
+  let port: number;
+
+  before(async () => {
+    for (const name of ['identity', 'ballot', 'vote-api', 'results']) ups.push(await upstream(name));
+    gateway = await aGateway({
+      IDENTITY_URL: ups[0]!.url,
+      BALLOT_URL: ups[1]!.url,
+      VOTE_API_URL: ups[2]!.url,
+      RESULTS_URL: ups[3]!.url,
+      MAX_STREAMS: '700',
+    });
+    port = Number(new URL(gateway.url).port);
+  });
+  after(async () => {
+    await gateway.close();
+    for (const u of ups) {
+      u.server.closeAllConnections();
+      u.server.close();
+    }
+  });
+
+  test('an upgrade that is not a WebSocket, or not on the WebSocket route, is 400 and closes the connection: nothing smuggled reaches a service', async () => {
+    const identity = ups[0]!;
+    const before = identity.seen.length;
+    const smuggled = 'GET /v1/auth/me HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.66\r\n\r\n';
+    for (const [path, upgrade] of [
+      ['/v1/auth/register', 'h2c'],
+      ['/v1/auth/register', 'websocket'],
+      ['/v1/elections/e1/results/ws', 'anything'],
+      ['/v1/elections/e1/results/ws/../../../../metrics', 'websocket'],
+    ] as const) {
+      const { received, closed } = await rawExchange(
+        port,
+        `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: ${upgrade}\r\n\r\n${smuggled}`,
+      );
+      assert.match(received, /^HTTP\/1\.1 400 /, `${path} ${upgrade}`);
+      assert.match(received, /application\/problem\+json/);
+      assert.ok(closed, 'the gateway closes the connection');
+      assert.doesNotMatch(received, /HTTP\/1\.1 200/, 'the smuggled request was not answered');
+    }
+    assert.equal(identity.seen.length, before, 'identity received nothing');
+    assert.deepEqual(identity.upgradeBytes, []);
+  });
+
+  test('a WebSocket upgrade the upstream refuses is relayed and closed; bytes sent after it never reach the upstream', async () => {
+    const results = ups[3]!;
+    results.upgradeBytes.length = 0;
+    const { received, closed } = await rawExchange(
+      port,
+      'GET /v1/elections/missing/results/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n' +
+        'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    assert.match(received, /^HTTP\/1\.1 404 /);
+    assert.match(received, /connection: close/i);
+    assert.ok(closed);
+    assert.deepEqual(results.upgradeBytes, [], 'nothing after the request head was sent upstream');
+  });
+
+  test('a path that normalises elsewhere (backslashes, dot segments, encoded dots) is 400 and reaches no service', async () => {
+    const voteApi = ups[2]!;
+    const before = voteApi.seen.length;
+    for (const path of [
+      '/v1/elections/x/votes/\\..\\..\\..\\metrics',
+      '/v1/elections/x/votes/%2e%2e/%2e%2e/%2e%2e/metrics',
+      '/v1/elections/x/votes/%5C..%5C..%5Cmetrics',
+    ]) {
+      const { received } = await rawExchange(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      assert.match(received, /^HTTP\/1\.1 400 /, path);
+    }
+    assert.equal(voteApi.seen.length, before);
+    assert.ok(!voteApi.seen.some((r) => r.url === '/metrics'));
+  });
+
+  test("the gateway's own /metrics, /readyz and /healthz are not on its public port, only on its operations port", async () => {
+    for (const path of ['/metrics', '/readyz', '/healthz']) {
+      const res = await fetch(`${gateway.url}${path}`);
+      assert.equal(res.status, 404, path);
+      assert.doesNotMatch(await res.text(), /http_requests_total|"ready"/);
+    }
+    assert.match(await (await fetch(`${gateway.opsUrl}/metrics`)).text(), /http_requests_total/);
+    assert.equal((await fetch(`${gateway.opsUrl}/readyz`)).status, 200);
+  });
+
+  test('every answer carries the browser security headers (CSP with frame-ancestors, nosniff, Referrer-Policy, HSTS)', async () => {
+    for (const path of ['/v1/auth/me', '/v1/nothing', '/v1/openapi.json']) {
+      const res = await fetch(`${gateway.url}${path}`);
+      await res.arrayBuffer();
+      for (const [name, value] of Object.entries(securityHeaders)) assert.equal(res.headers.get(name), value, `${path} ${name}`);
+    }
+    assert.match(securityHeaders['content-security-policy'], /frame-ancestors 'none'/);
+  });
+
+  test('open result streams never starve snapshot reads (streams have their own upstream pool), and past the cap streams get 503', async () => {
+    const controllers: AbortController[] = [];
+    try {
+      // More streams than the ordinary pool's 512 connections.
+      const opened = await Promise.all(
+        Array.from({ length: 600 }, async () => {
+          const controller = new AbortController();
+          controllers.push(controller);
+          const res = await fetch(`${gateway.url}/v1/elections/e1/results/stream`, {
+            headers: { accept: 'text/event-stream' },
+            signal: controller.signal,
+          });
+          return res.status;
+        }),
+      );
+      assert.ok(opened.every((s) => s === 200));
+      const snapshot = await fetch(`${gateway.url}/v1/elections/e1/results`, { signal: AbortSignal.timeout(5000) });
+      assert.equal(snapshot.status, 200);
+      assert.equal((await snapshot.json()).service, 'results');
+
+      const more = await Promise.all(
+        Array.from({ length: 150 }, async () => {
+          const controller = new AbortController();
+          controllers.push(controller);
+          const res = await fetch(`${gateway.url}/v1/elections/e1/results/stream`, { signal: controller.signal });
+          return res.status;
+        }),
+      );
+      assert.equal(more.filter((s) => s === 503).length, 50, 'the 701st and later streams are refused');
+    } finally {
+      for (const c of controllers) c.abort();
+    }
   });
 });

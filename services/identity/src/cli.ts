@@ -2,13 +2,14 @@
  * Operator commands, run with the service's environment:
  *   seed                  create the admin from ONEVOTE_ADMIN_EMAIL / ONEVOTE_ADMIN_PASSWORD (idempotent)
  *   grant-admin <email>   give a voter the admin role (effective from their next token)
- *   revoke-admin <email>  take it away (their current access token lives until it expires)
+ *   revoke-admin <email>  take it away; their access tokens stop working on admin calls at once
  *   rotate-key            publish a new signing key; it signs after KEY_ACTIVATION_DELAY_SECONDS
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createLogger, createPostgres, loadConfigOrExit, migrate } from '@onevote/platform';
-import { KeyVault } from './adapters/key-vault.ts';
+import { RedisRevocationList } from '@onevote/auth';
+import { createLogger, createPostgres, KeyVault, loadConfigOrExit, migrate } from '@onevote/platform';
+import { Redis } from 'ioredis';
 import { PasswordHasher } from './adapters/password-hasher.ts';
 import { rotateSigningKey } from './adapters/signing-keys.ts';
 import { VotersRepository } from './adapters/voters.repository.ts';
@@ -17,6 +18,24 @@ import { cliConfigSchema } from './config.ts';
 import { maskEmail } from './domain/email.ts';
 import { parsePasswordList } from './domain/password-policy.ts';
 import { AdminError, seedAdmin, setAdmin } from './use-cases/admin.ts';
+
+/** Every token the voter holds stops working on admin calls (the deny-list every service reads). */
+async function revokeTokens(voterId: string) {
+  if (!config.REDIS_URL || !config.TOKEN_ISSUER) {
+    process.stderr.write('revoke-admin: REDIS_URL and TOKEN_ISSUER are not set; current tokens live until they expire\n');
+    return;
+  }
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  try {
+    await new RedisRevocationList(redis, config.REVOCATION_KEY_PREFIX).revokeAllBefore(
+      config.TOKEN_ISSUER,
+      voterId,
+      config.ACCESS_TOKEN_TTL_SECONDS,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
 
 const [command, arg] = process.argv.slice(2);
 const usage = 'usage: cli.ts seed | grant-admin <email> | revoke-admin <email> | rotate-key';
@@ -41,6 +60,7 @@ try {
     logger,
   });
   if (command === 'seed') {
+    if (!config.ONEVOTE_ADMIN_PASSWORD) throw new AdminError('ONEVOTE_ADMIN_PASSWORD is required to seed the admin');
     const outcome = await seedAdmin(
       {
         voters,
@@ -55,7 +75,8 @@ try {
     );
     logger.info({ admin: maskEmail(config.ONEVOTE_ADMIN_EMAIL), outcome }, 'admin seeded');
   } else if (command === 'grant-admin' || command === 'revoke-admin') {
-    await setAdmin(voters, arg!, command === 'grant-admin');
+    const voterId = await setAdmin(voters, arg!, command === 'grant-admin');
+    if (command === 'revoke-admin') await revokeTokens(voterId);
     logger.info({ voter: maskEmail(arg!), command }, 'admin role changed');
   } else {
     if (!config.KEY_ENCRYPTION_KEY) throw new AdminError('KEY_ENCRYPTION_KEY is required to rotate keys');

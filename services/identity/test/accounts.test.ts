@@ -85,6 +85,41 @@ describe('identity accounts (API.md Identity table)', () => {
   });
 
   describe('GET /v1/auth/challenge', () => {
+    test('names its purpose and level in the signed challenge; without a purpose it is good for any', async () => {
+      const client = new Client(base);
+      const any = await client.challenge();
+      assert.deepEqual(any.parameters.data, { purpose: 'any', level: 0, expectedAttempts: 10, maxAttempts: 20 });
+      const register = await client.challenge({ purpose: 'register' });
+      assert.equal(register.parameters.data.purpose, 'register');
+      const harder = await client.challenge({ purpose: 'login', level: 3 });
+      assert.deepEqual(harder.parameters.data, { purpose: 'login', level: 3, expectedAttempts: 80, maxAttempts: 160 });
+      const capped = await client.challenge({ purpose: 'vote', level: 99 });
+      assert.equal(capped.parameters.data.level, identity.config.ALTCHA_MAX_LEVEL);
+    });
+
+    test('an unknown purpose, a level that is not a small integer or another parameter is 400', async () => {
+      const client = new Client(base);
+      for (const query of ['purpose=admin', 'level=-1', 'level=1.5', 'level=abc', 'level=100', 'nonce=1']) {
+        const answer = await client.call('GET', `/v1/auth/challenge?${query}`);
+        assert.equal(answer.status, 400, query);
+        assert.equal(answer.body.code, 'invalid_request', query);
+      }
+    });
+
+    test('a challenge issued for login is refused for register, and one for register at login', async () => {
+      const client = new Client(base);
+      const forLogin = await client.register(anEmail(), aPassword(), await client.altcha({ purpose: 'login' }));
+      assert.equal(forLogin.status, 403);
+      assert.equal(forLogin.body.code, 'challenge_failed');
+      assert.match(String((forLogin.body as { detail?: string }).detail), /issued for login, not register/);
+      const { email, password } = await aRegisteredVoter(base);
+      const forRegister = await client.login(email, password, { altcha: await client.altcha({ purpose: 'register' }) });
+      assert.equal(forRegister.status, 403);
+      assert.equal(forRegister.body.code, 'challenge_failed');
+      const forVote = await client.login(email, password, { altcha: await client.altcha({ purpose: 'vote' }) });
+      assert.equal(forVote.status, 403);
+    });
+
     test('issues a signed, expiring challenge that is never cached', async () => {
       const answer = await new Client(base).call<{ parameters: { expiresAt: number }; signature: string }>(
         'GET',
@@ -125,6 +160,8 @@ describe('identity accounts (API.md Identity table)', () => {
       assert.equal(Number(payload.exp) - Number(payload.iat), 600);
       assert.equal(typeof payload.jti, 'string');
       assert.deepEqual(payload.roles, ['voter']);
+      assert.equal(payload.email_verified, false, 'a new address is not verified');
+      assert.deepEqual(payload.amr, ['pwd'], 'a password only (RFC 8176)');
       assert.deepEqual(payload.cnf, { jkt: (await client.key).jkt });
     });
 
@@ -168,7 +205,7 @@ describe('identity accounts (API.md Identity table)', () => {
       const { body } = await client.login(email, password);
       const me = await client.authorized('GET', '/v1/auth/me', body.access_token);
       assert.equal(me.status, 200);
-      assert.deepEqual(me.body, { voterId, email, roles: ['voter'] });
+      assert.deepEqual(me.body, { voterId, email, roles: ['voter'], emailVerified: false, mfa: { totp: false } });
     });
 
     test('no token, a Bearer token, or a token used with another key is 401', async () => {

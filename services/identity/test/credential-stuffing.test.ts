@@ -8,7 +8,7 @@ describe('credential-stuffing defences', () => {
 
   before(async () => {
     identity = await startIdentity(await sharedStores(), {
-      LOGIN_MAX_FAILURES_PER_ACCOUNT: 10,
+      LOGIN_FAILURE_ALLOWANCE_PER_ACCOUNT_NETWORK: 10,
       LOGIN_MAX_FAILURES_PER_IP: 12,
       LOGIN_MAX_FAILURES_PER_SUBNET: 30,
     });
@@ -16,27 +16,70 @@ describe('credential-stuffing defences', () => {
   });
   after(() => identity.stop());
 
-  test('15 wrong passwords on one account end in 429 with Retry-After, even for the right password', async () => {
-    const { client, email, password } = await aRegisteredVoter(base);
-    const statuses: number[] = [];
-    for (let i = 0; i < 15; i++) statuses.push((await client.login(email, `wrong-password-${i}`)).status);
-    assert.deepEqual(statuses.slice(0, 10), Array(10).fill(401));
-    assert.deepEqual(statuses.slice(10), Array(5).fill(429));
-    const locked = await new Client(base).login(email, password);
-    assert.equal(locked.status, 429, 'locked from every address');
-    assert.equal(locked.body.code, 'rate_limited');
-    assert.ok(Number(locked.headers.get('retry-after')) > 0);
+  let networks = 0;
+  /** A /24 of its own per call (distinct from anIp()'s 198.51.x.y). */
+  const aNetwork = () => `10.${process.pid % 250}.${networks++ % 250}`;
 
-    const other = await aRegisteredVoter(base);
-    const fromSameIp = new Client(base, client.ip);
-    assert.equal((await fromSameIp.login(other.email, other.password)).status, 200, 'other accounts unaffected');
+  /**
+   * A login as a browser makes it: a login challenge at the level this network is issued; if the
+   * answer names a higher `challengeLevel`, one retry with a challenge of that level.
+   */
+  async function loginFollowingLevel(client: Client, email: string, password: string) {
+    const first = await client.login(email, password);
+    if (first.status !== 403 || first.body.challengeLevel === undefined) return { ...first, levels: [0] };
+    const level = first.body.challengeLevel;
+    const retried = await client.login(email, password, { altcha: await client.altcha({ purpose: 'login', level }) });
+    return { ...retried, levels: [0, level] };
+  }
+
+  test('10+ wrong passwords from one network never lock the account: from another network the right password logs in at once, from that one it needs a harder challenge', async () => {
+    const { email, password } = await aRegisteredVoter(base);
+    const networkA = aNetwork();
+    const attempts: { status: number; levels: number[] }[] = [];
+    for (let i = 0; i < 12; i++) {
+      // A different address each time, so only the account-and-network counter grows.
+      const answer = await loginFollowingLevel(new Client(base, `${networkA}.${i + 1}`), email, `wrong-password-${i}`);
+      attempts.push({ status: answer.status, levels: answer.levels });
+    }
+    assert.deepEqual(
+      attempts.map((a) => a.status),
+      Array(12).fill(401),
+      'each wrong password is answered as wrong, never locked',
+    );
+    assert.deepEqual(
+      attempts.map((a) => a.levels.at(-1)),
+      [...Array(10).fill(0), 1, 1],
+      'past 10 failures from network A its login challenge is level 1',
+    );
+
+    const fromB = new Client(base, `${aNetwork()}.7`);
+    const owner = await fromB.login(email, password, { altcha: await fromB.altcha({ purpose: 'login', level: 0 }) });
+    assert.equal(owner.status, 200, `the owner on network B: ${JSON.stringify(owner.body)}`);
+
+    const fromA = new Client(base, `${networkA}.99`);
+    const easy = await fromA.login(email, password, { altcha: await fromA.altcha({ purpose: 'login', level: 0 }) });
+    assert.equal(easy.status, 403);
+    assert.equal(easy.body.code, 'challenge_failed');
+    assert.equal(easy.body.challengeLevel, 1);
+    assert.match(String((easy.body as { detail?: string }).detail), /level=1/);
+    const harder = await fromA.login(email, password, { altcha: await fromA.altcha({ purpose: 'login', level: 1 }) });
+    assert.equal(harder.status, 200, 'from network A with a level-1 challenge');
   });
 
-  test('an unknown email is locked out the same way, so lockout does not reveal registration', async () => {
-    const email = anEmail();
-    const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await new Client(base).login(email, aPassword())).status);
-    assert.deepEqual(statuses, [...Array(10).fill(401), 429]);
+  test('an unknown email gets exactly the answers and levels of a registered one, so neither tells whether it exists', async () => {
+    const registered = await aRegisteredVoter(base);
+    const sequence = async (email: string) => {
+      const network = aNetwork();
+      const out: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const answer = await loginFollowingLevel(new Client(base, `${network}.${i + 1}`), email, aPassword());
+        out.push(`${answer.status}@${answer.levels.at(-1)}`);
+      }
+      return out;
+    };
+    const known = await sequence(registered.email);
+    assert.deepEqual(await sequence(anEmail()), known);
+    assert.deepEqual(known, [...Array(10).fill('401@0'), '401@1', '401@1']);
   });
 
   test('one address trying many accounts gets 429 from the address counter', async () => {
@@ -60,9 +103,11 @@ describe('credential-stuffing defences', () => {
   });
 
   test('failures are counted as metrics by outcome', async () => {
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await fetch(`${identity.opsUrl}/metrics`)).text();
     assert.match(metrics, /identity_logins_total\{outcome="invalid_credentials"[^}]*\} \d+/);
     assert.match(metrics, /identity_logins_total\{outcome="rate_limited"[^}]*\} \d+/);
     assert.match(metrics, /identity_challenges_total\{event="issued"[^}]*\} \d+/);
+    assert.match(metrics, /identity_challenges_total\{event="too_easy"[^}]*\} \d+/);
+    assert.match(metrics, /identity_challenge_level_bucket\{le="1",[^}]*purpose="login"\} \d+/);
   });
 });

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { AccessTokenVerifier } from '@onevote/auth';
 import { waitFor } from '@onevote/stack/testing';
 import postgres from 'postgres';
-import { KeyVault } from '../src/adapters/key-vault.ts';
+import { KeyVault } from '@onevote/platform';
 import { rotateSigningKey } from '../src/adapters/signing-keys.ts';
 import { keyPublicationPolicy } from '../src/app.ts';
 import {
@@ -43,7 +43,9 @@ describe('signing-key rotation', () => {
 
     let jwksFetches = 0;
     const verifier = new AccessTokenVerifier({
-      issuers: [{ issuer: identity.config.TOKEN_ISSUER, jwksUrl: `${identity.base}/.well-known/jwks.json` }],
+      issuers: [
+        { issuer: identity.config.TOKEN_ISSUER, jwksUrl: `${identity.base}/.well-known/jwks.json`, roles: ['voter'], voterPrefix: '' },
+      ],
       audience: 'onevote',
       jwksCooldownMs: 0,
       fetch: (...args) => {

@@ -1,21 +1,19 @@
 /** Boots identity apps on real PostgreSQL and Redis, and a small HTTP client that speaks to them. */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { DpopKey, solveAltcha } from '@onevote/auth/client';
-import { type App, createLogger, createMetrics, createPostgres, migrate, type Sql } from '@onevote/platform';
+import { type App, bootService, type Sql } from '@onevote/platform';
 import { freePort } from '@onevote/stack';
 import { freshDatabase, testInfra, uniqueName } from '@onevote/stack/testing';
-import { Value } from '@sinclair/typebox/value';
-import { Redis } from 'ioredis';
-import { buildApp } from '../src/app.ts';
-import { type Config, configSchema } from '../src/config.ts';
+import type { Config } from '../src/config.ts';
+import { identityService } from '../src/service.ts';
 
 export interface Identity {
   app: App;
   base: string;
+  /** The operations listener (`/metrics`, `/readyz`). */
+  opsUrl: string;
   config: Config;
   sql: Sql;
-  redis: Redis;
   stop(): Promise<void>;
 }
 
@@ -45,51 +43,42 @@ export async function sharedStores(): Promise<Shared> {
  */
 export async function startIdentity(
   shared: Shared,
-  overrides: Partial<Config> = {},
+  overrides: Partial<Record<keyof Config, string | number | boolean>> = {},
   options: { primary?: boolean } = { primary: true },
 ): Promise<Identity> {
   const issuer = `http://127.0.0.1:${shared.issuerPort}`;
-  const config = Value.Parse(configSchema, {
+  const env: Record<string, string> = {
     HOST: '127.0.0.1',
-    PORT: options.primary ? shared.issuerPort : 0,
+    PORT: String(options.primary ? shared.issuerPort : 0),
     LOG_LEVEL: 'silent',
     DATABASE_URL: shared.databaseUrl,
     REDIS_URL: shared.redisUrl,
     TOKEN_ISSUER: issuer,
-    TRUSTED_ISSUERS: JSON.stringify([{ issuer, jwksUrl: `${issuer}/.well-known/jwks.json` }]),
+    TRUSTED_ISSUERS: JSON.stringify([{ issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, roles: ['voter', 'admin'] }]),
     ALTCHA_HMAC_KEY: 'test-altcha-hmac-key-of-32-chars-or-more',
-    ALTCHA_COST: 10,
+    // Cheap proof-of-work: the tests check levels and limits, not the work itself.
+    ALTCHA_COST: '1',
+    ALTCHA_BASE_WORK: '10',
     KEY_ENCRYPTION_KEY: testKeyEncryptionKey,
-    LOGIN_SLOWDOWN_STEP_MS: 5,
+    EMAIL_HASH_KEY: testEmailHashKey,
+    LOGIN_SLOWDOWN_STEP_MS: '5',
     REDIS_PREFIX: shared.redisPrefix,
-    ...overrides,
-  });
-  const logger = createLogger('identity', 'silent');
-  const sql = createPostgres(shared.databaseUrl, { applicationName: 'identity-test', max: 4 });
-  await migrate(sql, {
-    schema: 'identity',
-    dir: fileURLToPath(new URL('../migrations', import.meta.url)),
-    logger,
-  });
-  const redis = new Redis(shared.redisUrl);
-  const app = await buildApp({ config, logger, metrics: createMetrics('identity'), sql, redis });
-  await app.listen({ host: '127.0.0.1', port: config.PORT });
-  const { port } = app.server.address() as { port: number };
+  };
+  for (const [name, value] of Object.entries(overrides)) env[name] = String(value);
+  // Booted exactly as main.ts boots it.
+  const service = await bootService(identityService, { env });
   return {
-    app,
-    base: `http://127.0.0.1:${port}`,
-    config,
-    sql,
-    redis,
-    stop: async () => {
-      await app.close();
-      await sql.end({ timeout: 1 });
-      redis.disconnect();
-    },
+    app: service.app,
+    base: service.url,
+    opsUrl: service.opsUrl,
+    config: service.config,
+    sql: service.built.sql,
+    stop: () => service.close(),
   };
 }
 
 export const testKeyEncryptionKey = randomBytes(32).toString('base64url');
+export const testEmailHashKey = randomBytes(32).toString('base64url');
 
 export interface Answer<T = Record<string, unknown>> {
   status: number;
@@ -135,10 +124,19 @@ export class Client {
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as T, headers: res.headers };
   }
 
-  async altcha(): Promise<string> {
-    const challenge = await this.call('GET', '/v1/auth/challenge');
-    if (challenge.status !== 200) throw new Error(`challenge: ${challenge.status}`);
-    return solveAltcha(challenge.body as never);
+  /** A fetched challenge (for any purpose unless one is given). */
+  async challenge(options: { purpose?: 'register' | 'login' | 'vote'; level?: number } = {}) {
+    const query = new URLSearchParams();
+    if (options.purpose) query.set('purpose', options.purpose);
+    if (options.level !== undefined) query.set('level', String(options.level));
+    const answer = await this.call<ChallengeAnswer>('GET', `/v1/auth/challenge${query.size ? `?${query}` : ''}`);
+    if (answer.status !== 200) throw new Error(`challenge: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  }
+
+  /** A solved challenge: the value of an `altcha` field. */
+  async altcha(options: { purpose?: 'register' | 'login' | 'vote'; level?: number } = {}): Promise<string> {
+    return solveAltcha((await this.challenge(options)) as never);
   }
 
   async proof(method: string, path: string, accessToken?: string): Promise<string> {
@@ -151,15 +149,20 @@ export class Client {
   }
 
   async register(email: string, password: string, altcha?: string) {
-    return this.call<{ voterId: string; code?: string }>('POST', '/v1/auth/register', {
-      body: { email, password, altcha: altcha ?? (await this.altcha()) },
+    return this.call<{ voterId: string; code?: string; challengeLevel?: number }>('POST', '/v1/auth/register', {
+      body: { email, password, altcha: altcha ?? (await this.altcha({ purpose: 'register' })) },
     });
   }
 
-  async login(email: string, password: string, options: { altcha?: string; dpop?: string | null } = {}) {
+  async login(email: string, password: string, options: { altcha?: string; dpop?: string | null; otp?: string } = {}) {
     const dpop = options.dpop === undefined ? await this.proof('POST', '/v1/auth/login') : options.dpop;
     return this.call<TokenAnswer>('POST', '/v1/auth/login', {
-      body: { email, password, altcha: options.altcha ?? (await this.altcha()) },
+      body: {
+        email,
+        password,
+        altcha: options.altcha ?? (await this.altcha({ purpose: 'login' })),
+        ...(options.otp !== undefined ? { otp: options.otp } : {}),
+      },
       headers: dpop === null ? {} : { dpop },
     });
   }
@@ -180,12 +183,22 @@ export class Client {
   }
 }
 
+export interface ChallengeAnswer {
+  parameters: {
+    expiresAt: number;
+    keyPrefix: string;
+    data: { purpose: string; level: number; expectedAttempts: number; maxAttempts: number };
+  };
+  signature: string;
+}
+
 export interface TokenAnswer {
   access_token: string;
   token_type: string;
   expires_in: number;
   refresh_token: string;
   code?: string;
+  challengeLevel?: number;
 }
 
 export function anEmail(): string {

@@ -38,8 +38,8 @@ function rssBytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
-async function metric(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+async function metric(opsUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${opsUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(name));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
@@ -53,7 +53,7 @@ try {
   await migrate(writer, { schema: 'votes', dir: join(repoRoot, 'services/vote-api/migrations'), logger });
   const nc = await connectNats(infra.natsUrl, 'bench', logger);
   const bucket = `elections_${randomUUID().slice(0, 8)}`;
-  const publisher = new ElectionConfigPublisher(await openElectionsBucket(nc, bucket));
+  const publisher = new ElectionConfigPublisher(await openElectionsBucket(nc, bucket, { create: true }));
 
   const anElection = (options: number, labelLength: number) => ({
     id: randomUUID(),
@@ -76,6 +76,7 @@ try {
     closesAt: null,
     resultsVisibility: 'live' as const,
     requireChallenge: false,
+    eligibility: 'open' as const,
     createdAt: new Date().toISOString(),
     revision: 1,
   });
@@ -96,6 +97,8 @@ try {
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const opsPort = await freePort();
+  const ops = `http://127.0.0.1:${opsPort}`;
   results = new ManagedProcess({
     name: 'results',
     command: process.execPath,
@@ -104,7 +107,11 @@ try {
     env: {
       PATH: process.env.PATH,
       PORT: String(port),
+      OPS_PORT: String(opsPort),
       HOST: '127.0.0.1',
+      // One process, one address: the bench opens all its connections from 127.0.0.1.
+      MAX_STREAMS: '1000000',
+      MAX_STREAMS_PER_CLIENT: '1000000',
       LOG_LEVEL: 'warn',
       DATABASE_URL: urls.results,
       REDIS_URL: infra.redisUrl,
@@ -113,7 +120,7 @@ try {
       TRUSTED_ISSUERS: JSON.stringify([{ issuer: 'http://127.0.0.1:9', jwksUrl: 'http://127.0.0.1:9/jwks' }]),
     },
   });
-  await waitFor('results ready', async () => (await fetch(`${base}/readyz`)).ok, { timeoutMs: 60_000 });
+  await waitFor('results ready', async () => (await fetch(`${ops}/readyz`)).ok, { timeoutMs: 60_000 });
   const pid = results.pid!;
   await waitFor('results knows the election', async () => {
     return (await fetch(`${base}/v1/elections/${election.id}/results`)).ok;
@@ -121,7 +128,7 @@ try {
   // Warm up (JIT, first stream) before the baseline.
   for (let i = 0; i < 3; i++) await fetch(`${base}/v1/elections/${election.id}/results`);
   const rss0 = rssBytes(pid);
-  const heap0 = await metric(base, 'nodejs_heap_size_used_bytes');
+  const heap0 = await metric(ops, 'nodejs_heap_size_used_bytes');
 
   // Phase 1: N connections, each must receive its first frame.
   const request = `GET /v1/elections/${election.id}/results/stream HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: text/event-stream\r\n\r\n`;
@@ -152,10 +159,10 @@ try {
   });
   const connectMs = Date.now() - t0;
   await waitFor('the server counts every connection', async () => {
-    return (await metric(base, 'results_connections_open{transport="sse"')) === connections;
+    return (await metric(ops, 'results_connections_open{transport="sse"')) === connections;
   });
   const rssN = rssBytes(pid);
-  const heapN = await metric(base, 'nodejs_heap_size_used_bytes');
+  const heapN = await metric(ops, 'nodejs_heap_size_used_bytes');
 
   // Phase 2: one change fanned out to all of them.
   const t1 = Date.now();
@@ -166,7 +173,7 @@ try {
   for (const s of sockets) s.destroy();
   sockets.length = 0;
   await waitFor('connections released', async () => {
-    return (await metric(base, 'results_connections_open{transport="sse"')) === 0;
+    return (await metric(ops, 'results_connections_open{transport="sse"')) === 0;
   });
 
   // Phase 3: clients that never read, fed ~150 KB frames at the default 5 frames/s.
@@ -184,7 +191,7 @@ try {
     sockets.push(s);
   }
   await waitFor('stalled clients connected', async () => {
-    return (await metric(base, 'results_connections_open{transport="sse"')) === stalledCount;
+    return (await metric(ops, 'results_connections_open{transport="sse"')) === stalledCount;
   });
   const rssStalled0 = rssBytes(pid);
   let peakStalled = rssStalled0;
@@ -194,12 +201,12 @@ try {
     async () => {
       await count(large, 1);
       peakStalled = Math.max(peakStalled, rssBytes(pid));
-      return (await metric(base, 'results_connections_open{transport="sse"')) === 0;
+      return (await metric(ops, 'results_connections_open{transport="sse"')) === 0;
     },
     { timeoutMs: 180_000, intervalMs: 200 },
   );
   const stalledMs = Date.now() - t2;
-  const cut = await metric(base, 'results_slow_clients_disconnected_total{transport="sse"');
+  const cut = await metric(ops, 'results_slow_clients_disconnected_total{transport="sse"');
 
   console.log(
     JSON.stringify(

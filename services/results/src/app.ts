@@ -1,24 +1,29 @@
 import fastifyWebsocket from '@fastify/websocket';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Authenticator } from '@onevote/auth';
-import { type App, createServer, type Logger, type Metrics, readiness, type Sql } from '@onevote/platform';
+import { type App, createServer, type Logger, type Metrics, type Sql } from '@onevote/platform';
 import { PostgresTallyRepository } from './adapters/tally.repository.ts';
 import { subscribeTallyChanged } from './adapters/tally-notifications.ts';
 import type { Config } from './config.ts';
 import { resultsRoutes } from './http/results.routes.ts';
 import { StreamRegistry } from './http/streams.ts';
-import { type ElectionConfigs, LiveResults } from './live-results.ts';
+import { type ElectionConfigs, LiveResults } from './live-results/live-results.ts';
 import { createResultsMetrics } from './metrics.ts';
 
 export type ResultsSettings = Pick<
   Config,
   | 'TRUSTED_PROXIES'
+  | 'ORIGIN_SECRET'
   | 'REREAD_INTERVAL_MS'
   | 'FRAME_INTERVAL_MS'
   | 'KEEPALIVE_INTERVAL_MS'
   | 'SSE_RETRY_MS'
   | 'FINAL_SETTLE_MS'
   | 'MAX_CLIENT_BUFFER_BYTES'
+  | 'MAX_STREAMS'
+  | 'MAX_STREAMS_PER_CLIENT'
+  | 'STREAM_MAX_LIFETIME_SECONDS'
+  | 'ADMIN_STREAM_RECHECK_MS'
 >;
 
 export interface ResultsDeps {
@@ -40,7 +45,7 @@ export async function buildApp(deps: ResultsDeps): Promise<App> {
     logger,
     metrics: deps.metrics,
     trustedProxies: config.TRUSTED_PROXIES,
-    readiness: [readiness.postgres(sql), readiness.nats(nc)],
+    originSecret: config.ORIGIN_SECRET,
   });
 
   const live = new LiveResults({
@@ -52,7 +57,10 @@ export async function buildApp(deps: ResultsDeps): Promise<App> {
     frameIntervalMs: config.FRAME_INTERVAL_MS,
     finalSettleMs: config.FINAL_SETTLE_MS,
   });
-  const streams = new StreamRegistry(config.KEEPALIVE_INTERVAL_MS, metrics);
+  const streams = new StreamRegistry(config.KEEPALIVE_INTERVAL_MS, metrics, {
+    maxStreams: config.MAX_STREAMS,
+    maxPerClient: config.MAX_STREAMS_PER_CLIENT,
+  });
 
   await app.register(fastifyWebsocket, {
     options: { maxPayload: 4096, perMessageDeflate: false },
@@ -66,6 +74,8 @@ export async function buildApp(deps: ResultsDeps): Promise<App> {
     metrics,
     limits: { maxBufferedBytes: config.MAX_CLIENT_BUFFER_BYTES },
     sseRetryMs: config.SSE_RETRY_MS,
+    maxStreamLifetimeSeconds: config.STREAM_MAX_LIFETIME_SECONDS,
+    adminRecheckMs: config.ADMIN_STREAM_RECHECK_MS,
   });
 
   live.start();

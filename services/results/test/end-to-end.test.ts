@@ -22,6 +22,7 @@ after(async () => {
 // identity and ballot, which are not needed here.)
 test('a ballot counted by the real vote-api reaches an SSE subscriber of results', async () => {
   const port = await freePort();
+  const opsPort = await freePort();
   const voteApi = new ManagedProcess({
     name: 'vote-api',
     command: process.execPath,
@@ -32,6 +33,7 @@ test('a ballot counted by the real vote-api reaches an SSE subscriber of results
       PATH: process.env.PATH,
       HOST: '127.0.0.1',
       PORT: String(port),
+      OPS_PORT: String(opsPort),
       LOG_LEVEL: 'warn',
       DATABASE_URL: world.urls.voteApiDb,
       REDIS_URL: world.urls.redis,
@@ -47,7 +49,7 @@ test('a ballot counted by the real vote-api reaches an SSE subscriber of results
   try {
     await waitFor('vote-api ready', async () => {
       if (!voteApi.running) throw new Error(`vote-api exited with ${await voteApi.exited}`);
-      return (await fetch(`http://127.0.0.1:${port}/readyz`)).ok;
+      return (await fetch(`http://127.0.0.1:${opsPort}/readyz`)).ok;
     }, { timeoutMs: 60_000, intervalMs: 200 });
     const { url } = await world.startResults();
     const election = anElection();

@@ -3,20 +3,14 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createAuthenticator, RedisReplayStore } from '@onevote/auth';
 import { TokenIssuer } from '@onevote/auth/client';
 import { natsNames, type TallyChanged } from '@onevote/contracts';
-import {
-  type ElectionConfig,
-  ElectionConfigCache,
-  ElectionConfigPublisher,
-  openElectionsBucket,
-} from '@onevote/election-config';
+import { type ElectionConfig, ElectionConfigPublisher, openElectionsBucket } from '@onevote/election-config';
 import {
   type App,
+  bootService,
   connectNats,
   createLogger,
-  createMetrics,
   createPostgres,
   createRedis,
   migrate,
@@ -25,11 +19,13 @@ import {
 import { repoRoot } from '@onevote/stack';
 import { freshDatabase, testInfra, uniqueName, waitFor } from '@onevote/stack/testing';
 import type { Redis } from 'ioredis';
-import { buildApp, type ResultsSettings } from '../src/app.ts';
+import type { ResultsSettings } from '../src/app.ts';
+import { resultsService } from '../src/service.ts';
 
 export { waitFor };
 
-export const defaultSettings: ResultsSettings = {
+/** Settings of every results process in these tests; the rest are the service's defaults. */
+export const defaultSettings: Partial<ResultsSettings> = {
   TRUSTED_PROXIES: '127.0.0.1',
   REREAD_INTERVAL_MS: 2000,
   FRAME_INTERVAL_MS: 200,
@@ -65,6 +61,7 @@ export function anElection(
     closesAt: null,
     resultsVisibility: 'live',
     requireChallenge: false,
+    eligibility: 'open',
     createdAt: new Date().toISOString(),
     revision: 1,
     ...rest,
@@ -76,7 +73,6 @@ export function anElection(
  * writer that commits ballots' tally deltas, and the `TallyChanged` notification after each commit.
  */
 export class ResultsWorld {
-  private readonly apps: App[] = [];
   private readonly closers: (() => Promise<unknown>)[] = [];
 
   private constructor(
@@ -98,7 +94,7 @@ export class ResultsWorld {
     await migrate(writer, { schema: 'votes', dir: join(repoRoot, 'services/vote-api/migrations'), logger });
     const nc = await connectNats(infra.natsUrl, 'results-test', logger);
     const bucket = uniqueName('elections');
-    const kv = await openElectionsBucket(nc, bucket);
+    const kv = await openElectionsBucket(nc, bucket, { create: true });
     const redis = createRedis(infra.redisUrl, logger);
     const issuer = await TokenIssuer.start();
     const world = new ResultsWorld(writer, db.urls.results!, nc, kv, bucket, redis, issuer, {
@@ -115,40 +111,21 @@ export class ResultsWorld {
     return world;
   }
 
-  /** A results process's app on a random port, with its own clients (as a replica would have). */
-  async startResults(settings: Partial<ResultsSettings> = {}): Promise<{ app: App; url: string }> {
-    const logger = createLogger('results', 'silent');
-    const metrics = createMetrics('results');
-    const sql = createPostgres(this.resultsDbUrl, { applicationName: 'results', max: 4 });
-    const nc = await connectNats(this.urls.nats!, 'results', logger);
-    const configs = await ElectionConfigCache.start(this.kv, { logger });
-    const authenticator = createAuthenticator(
-      {
-        TRUSTED_ISSUERS: JSON.stringify([this.issuer.trustEntry]),
-        TOKEN_AUDIENCE: 'onevote',
-        DPOP_IAT_WINDOW_SECONDS: 60,
-      },
-      { replay: new RedisReplayStore(this.redis, `${uniqueName('replay')}:`) },
-    );
-    const app = await buildApp({
-      config: { ...defaultSettings, ...settings },
-      logger,
-      metrics,
-      sql,
-      nc,
-      configs,
-      authenticator,
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    this.apps.push(app);
-    this.closers.unshift(
-      () => app.close(),
-      () => configs.stop(),
-      () => nc.drain(),
-      () => sql.end({ timeout: 2 }),
-    );
-    const { port } = app.server.address() as { port: number };
-    return { app, url: `http://127.0.0.1:${port}` };
+  /** A results process on a random port, booted as main.ts boots it (as a replica would be). */
+  async startResults(settings: Partial<ResultsSettings> = {}): Promise<{ app: App; url: string; opsUrl: string }> {
+    const env: Record<string, string> = {
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: this.resultsDbUrl,
+      REDIS_URL: this.urls.redis!,
+      NATS_URL: this.urls.nats!,
+      ELECTIONS_BUCKET: this.bucket,
+      TRUSTED_ISSUERS: JSON.stringify([this.issuer.trustEntry]),
+    };
+    for (const [name, value] of Object.entries({ ...defaultSettings, ...settings })) env[name] = String(value);
+    const service = await bootService(resultsService, { env });
+    this.closers.unshift(() => service.close());
+    return { app: service.app, url: service.url, opsUrl: service.opsUrl };
   }
 
   async publish(election: ElectionConfig): Promise<void> {
@@ -277,8 +254,8 @@ export class SseClient {
 }
 
 /** The value of one sample of a Prometheus metric (first match of name and labels). */
-export async function metricValue(baseUrl: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+export async function metricValue(opsUrl: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${opsUrl}/metrics`)).text();
   for (const line of text.split('\n')) {
     if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
       if (labels && !line.includes(labels)) continue;

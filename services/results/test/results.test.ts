@@ -7,10 +7,11 @@ import { anElection, metricValue, ResultsWorld, SseClient, waitFor } from './har
 describe('results service', () => {
   let world: ResultsWorld;
   let base: string;
+  let ops: string;
 
   before(async () => {
     world = await ResultsWorld.start();
-    ({ url: base } = await world.startResults());
+    ({ url: base, opsUrl: ops } = await world.startResults());
   });
   after(() => world.stop());
 
@@ -264,20 +265,20 @@ describe('results service', () => {
 
   test('metrics count open streams and frames sent', async () => {
     const election = await anOpenElection();
-    const before = await metricValue(base, 'results_frames_sent_total', 'transport="sse"');
+    const before = await metricValue(ops, 'results_frames_sent_total', 'transport="sse"');
     const sse = await SseClient.open(resultsUrl(election.id, '/stream'));
     try {
       await waitFor('the first frame', () => sse.frames.length === 1);
       await world.countBallots(election, [0]);
       await waitFor('the second frame', () => sse.frames.length === 2);
-      assert.equal(await metricValue(base, 'results_connections_open', 'transport="sse"'), 1);
-      assert.equal(await metricValue(base, 'results_frames_sent_total', 'transport="sse"'), before + 2);
-      assert.ok((await metricValue(base, 'results_commit_to_frame_seconds_count')) >= 1);
+      assert.equal(await metricValue(ops, 'results_connections_open', 'transport="sse"'), 1);
+      assert.equal(await metricValue(ops, 'results_frames_sent_total', 'transport="sse"'), before + 2);
+      assert.ok((await metricValue(ops, 'results_commit_to_frame_seconds_count')) >= 1);
     } finally {
       sse.close();
     }
     await waitFor('the stream is counted closed', async () => {
-      return (await metricValue(base, 'results_connections_open', 'transport="sse"')) === 0;
+      return (await metricValue(ops, 'results_connections_open', 'transport="sse"')) === 0;
     });
   });
 });

@@ -29,7 +29,7 @@ describe('result streams under load', () => {
 
   test('a client that never reads is disconnected once its unread bytes pass the bound', async () => {
     // Frames every 10 ms instead of 200 ms only to fill the kernel's socket buffers quickly.
-    const { url } = await world.startResults({ FRAME_INTERVAL_MS: 10, MAX_CLIENT_BUFFER_BYTES: 256 * 1024 });
+    const { url, opsUrl } = await world.startResults({ FRAME_INTERVAL_MS: 10, MAX_CLIENT_BUFFER_BYTES: 256 * 1024 });
     const election = aLargeElection();
     await world.publish(election);
     const path = `/v1/elections/${election.id}/results/stream`;
@@ -48,7 +48,7 @@ describe('result streams under load', () => {
 
     try {
       await waitFor('both streams are open', async () => {
-        return (await metricValue(url, 'results_connections_open', 'transport="sse"')) === 2;
+        return (await metricValue(opsUrl, 'results_connections_open', 'transport="sse"')) === 2;
       });
       let ballots = 0;
       await waitFor(
@@ -56,11 +56,11 @@ describe('result streams under load', () => {
         async () => {
           ballots++;
           await world.countBallots(election, [ballots % 50]);
-          return (await metricValue(url, 'results_slow_clients_disconnected_total', 'transport="sse"')) === 1;
+          return (await metricValue(opsUrl, 'results_slow_clients_disconnected_total', 'transport="sse"')) === 1;
         },
         { timeoutMs: 60_000, intervalMs: 5 },
       );
-      assert.equal(await metricValue(url, 'results_connections_open', 'transport="sse"'), 1);
+      assert.equal(await metricValue(opsUrl, 'results_connections_open', 'transport="sse"'), 1);
       // The client that reads keeps up and sees every ballot.
       await waitFor('the reader sees every ballot', () => reader.latest().totalBallots === ballots);
       assert.equal(reader.closed, false);
@@ -99,7 +99,7 @@ describe('result streams under load', () => {
   });
 
   test('500 concurrent SSE clients each get the first frame and every change', async () => {
-    const { url } = await world.startResults();
+    const { url, opsUrl } = await world.startResults();
     const election = anElection();
     await world.publish(election);
     const path = `${url}/v1/elections/${election.id}/results/stream`;
@@ -113,7 +113,7 @@ describe('result streams under load', () => {
         clients.push(...(await Promise.all(Array.from({ length: 50 }, () => SseClient.open(path)))));
       }
       await waitFor('every client has the first frame', () => clients.every((c) => c.frames.length >= 1));
-      assert.equal(await metricValue(url, 'results_connections_open', 'transport="sse"'), 500);
+      assert.equal(await metricValue(opsUrl, 'results_connections_open', 'transport="sse"'), 500);
       await world.countBallots(election, [0, 1, 1]);
       await waitFor(
         'every client has the change',
@@ -128,7 +128,7 @@ describe('result streams under load', () => {
   });
 
   test('shutdown ends open SSE and WebSocket streams, including one that does not read', async () => {
-    const { app, url } = await world.startResults();
+    const { app, url, opsUrl } = await world.startResults();
     const election = anElection();
     await world.publish(election);
     await waitFor(
@@ -144,7 +144,7 @@ describe('result streams under load', () => {
     stalled.write(`GET /v1/elections/${election.id}/results/stream HTTP/1.1\r\nhost: x\r\n\r\n`);
     stalled.pause();
     await waitFor('3 streams open', async () => {
-      const text = await (await fetch(`${url}/metrics`)).text();
+      const text = await (await fetch(`${opsUrl}/metrics`)).text();
       return (
         /results_connections_open\{[^}]*transport="sse"[^}]*\} 2/.test(text) &&
         /transport="ws"[^}]*\} 1/.test(text)

@@ -1,25 +1,26 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AltchaChallenges, createAuthenticator, RedisReplayStore } from '@onevote/auth';
+import { createAltchaChallenges, createAuthenticator, RedisReplayStore } from '@onevote/auth';
 import type { ElectionConfig } from '@onevote/election-config';
-import { type App, createServer, type Logger, type Metrics, readiness, type Sql } from '@onevote/platform';
+import { type App, createServer, type Logger, type Metrics, type Sql } from '@onevote/platform';
 import type { Redis } from 'ioredis';
 import { BallotStore } from './adapters/ballot-store.ts';
-import { GroupCommitter } from './adapters/group-commit.ts';
+import { GroupCommitter } from './group-commit/group-commit.ts';
 import { AttemptCounters } from './adapters/attempt-counters.ts';
-import { RateLimits } from './adapters/rate-limits.ts';
+import { RollMembership } from './adapters/roll-membership.ts';
+import { RateLimits } from './domain/rate-limits.ts';
 import { TallyNotifier } from './adapters/tally-notifier.ts';
 import { VotedHints } from './adapters/voted-hints.ts';
-import { createCastVote } from './cast-vote.ts';
+import { createCastVote } from './use-cases/cast-vote.ts';
 import type { VoteApiConfig } from './config.ts';
 import { registerVoteRoutes } from './http/votes.routes.ts';
-import { createMyVote } from './my-vote.ts';
-import { createVoteMetrics } from './vote-metrics.ts';
+import { createMyVote } from './use-cases/my-vote.ts';
+import { createVoteMetrics } from './metrics.ts';
 
 export interface VoteApiDeps {
   config: VoteApiConfig;
   logger: Logger;
   metrics: Metrics;
-  /** The votes pool (`createVotesDatabase`). */
+  /** The votes pool (synchronous commit, server-side statement timeout: see service.ts). */
   sql: Sql;
   redis: Redis;
   nc: NatsConnection;
@@ -59,19 +60,15 @@ export function buildApp(deps: VoteApiDeps): App {
   const castVote = createCastVote({
     elections: deps.elections,
     authenticator,
-    altcha: new AltchaChallenges({
-      hmacKey: config.ALTCHA_HMAC_KEY,
-      cost: config.ALTCHA_COST,
-      keyPrefixLength: config.ALTCHA_KEY_PREFIX_LENGTH,
-      expiresInSeconds: config.ALTCHA_EXPIRES_SECONDS,
-      replay,
-    }),
+    // Spends solutions in the store identity uses too (ALTCHA_SPENT_PREFIX): one solution, one use.
+    altcha: createAltchaChallenges(config, redis),
     counters: new AttemptCounters(redis, {
       prefix,
       rateWindowSeconds: config.RATE_WINDOW_SECONDS,
       riskWindowSeconds: config.RISK_WINDOW_SECONDS,
       deadlineMs: config.REDIS_DEADLINE_MS,
     }),
+    roll: new RollMembership(redis, config.REDIS_DEADLINE_MS),
     rateLimits: new RateLimits({
       windowSeconds: config.RATE_WINDOW_SECONDS,
       perIp: config.RATE_PER_IP,
@@ -86,9 +83,12 @@ export function buildApp(deps: VoteApiDeps): App {
       ipVelocityChallenge: config.RISK_IP_VELOCITY_CHALLENGE,
       ipVelocityDeny: config.RISK_IP_VELOCITY_DENY,
       minTokenAgeSeconds: config.RISK_MIN_TOKEN_AGE_SECONDS,
+      unknownSignals: config.RISK_UNKNOWN_SIGNALS,
+      maxChallengeLevel: config.ALTCHA_MAX_LEVEL,
     },
     riskWindowSeconds: config.RISK_WINDOW_SECONDS,
     committer,
+    ballots: store,
     metrics: voteMetrics,
     logger,
   });
@@ -98,7 +98,7 @@ export function buildApp(deps: VoteApiDeps): App {
     logger,
     metrics: deps.metrics,
     trustedProxies: config.TRUSTED_PROXIES,
-    readiness: [readiness.postgres(deps.sql), readiness.redis(redis), readiness.nats(deps.nc)],
+    originSecret: config.ORIGIN_SECRET,
   });
   registerVoteRoutes(app, { castVote, myVote: createMyVote({ authenticator, store, committer }) });
   // Ballots already queued are committed (and answered) before the clients close.

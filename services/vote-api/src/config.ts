@@ -7,9 +7,11 @@ const int = (minimum: number, maximum: number, defaultValue: number) =>
   Type.Integer({ minimum, maximum, default: defaultValue });
 
 export const configSchema = serviceConfig({
+  /** The public listener's port. */
   PORT: port(8083),
   DATABASE_URL: Type.String({ minLength: 1 }),
   REDIS_URL: Type.String({ minLength: 1 }),
+  /** One or more comma-separated `nats://[user:password@]host:port` (every node of a cluster). */
   NATS_URL: Type.String({ minLength: 1 }),
   ...authConfigProperties,
   ...altchaConfigProperties,
@@ -36,6 +38,7 @@ export const configSchema = serviceConfig({
   TALLY_SLOTS: int(1, 1024, 16),
   /** Circuit breaker: consecutive failed commits that open it, and how long it stays open. */
   BREAKER_FAILURES: int(1, 100, 1),
+  /** How long an opened breaker answers 503 at once before letting a commit try again. */
   BREAKER_OPEN_MS: int(50, 60_000, 1000),
 
   /** Prefix of every Redis key this service writes (tests isolate runs with it). */
@@ -46,19 +49,39 @@ export const configSchema = serviceConfig({
   FAST_PATH_TTL_SECONDS: int(60, 90 * 86_400, 7 * 86_400),
 
   // Rate limits (requests per window), per client IP, per voter and per DPoP key.
+  /** The window of the three request budgets below. */
   RATE_WINDOW_SECONDS: int(1, 3600, 10),
+  /** Vote requests per client address per window. */
   RATE_PER_IP: int(1, 10_000_000, 2000),
+  /** Vote requests per voter per window. */
   RATE_PER_VOTER: int(1, 100_000, 20),
+  /** Vote requests per DPoP key per window. */
   RATE_PER_KEY: int(1, 100_000, 40),
 
-  // Risk rules (src/domain/risk.ts); 0 switches a rule off.
+  // Risk rules (src/domain/risk.ts); 0 switches a rule off. The deny thresholds are sized for
+  // crowds: a venue of 2,000 (a stadium's Wi-Fi, a company NAT) behind one address votes in an
+  // hour as 2,000 distinct voters of one network and, with a poll every few minutes and a retry
+  // or two each, some 100,000 requests from that address. Such a crowd is challenged (the level
+  // rising with the network's voters) but never denied; denial is for ten times that.
+  /** The window of the risk rules' counts. */
   RISK_WINDOW_SECONDS: int(10, 86_400, 3600),
+  /** Distinct voters seen with one DPoP key before a ballot is challenged (0: off). */
   RISK_KEY_VOTERS_CHALLENGE: int(0, 1_000_000, 3),
+  /** Distinct voters seen with one DPoP key before a ballot is refused (0: off). */
   RISK_KEY_VOTERS_DENY: int(0, 1_000_000, 20),
+  /** Distinct voters of one /24 or /64 in the window: challenged from here, one level more per doubling. */
   RISK_SUBNET_VOTERS_CHALLENGE: int(0, 10_000_000, 200),
-  RISK_SUBNET_VOTERS_DENY: int(0, 10_000_000, 0),
+  /** Distinct voters of one network in the window before its ballots are refused (10 × a venue). */
+  RISK_SUBNET_VOTERS_DENY: int(0, 10_000_000, 20_000),
+  /** Vote requests from one address in the risk window before a ballot is challenged (0: off). */
   RISK_IP_VELOCITY_CHALLENGE: int(0, 10_000_000, 600),
-  RISK_IP_VELOCITY_DENY: int(0, 10_000_000, 0),
+  /** Vote requests from one address in the window before they are refused (10 × a venue's hour). */
+  RISK_IP_VELOCITY_DENY: int(0, 10_000_000, 1_000_000),
+  /**
+   * When Redis does not answer in time the risk signals are unknown: `challenge` asks for a
+   * solved challenge (bots cannot hide behind a slow Redis); `allow` lets the ballot through.
+   */
+  RISK_UNKNOWN_SIGNALS: Type.Union([Type.Literal('challenge'), Type.Literal('allow')], { default: 'challenge' }),
   /** A token used within this many seconds of its issue is challenged (scripted login-then-vote). */
   RISK_MIN_TOKEN_AGE_SECONDS: int(0, 3600, 0),
 });

@@ -39,8 +39,8 @@ describe('PostgreSQL outage', () => {
       assert.equal(res.body.code, 'unavailable');
       assert.ok(Number(res.headers.get('retry-after')) >= 1);
     }
-    assert.equal((await fetch(`${api.base}/healthz`)).status, 200);
-    assert.equal((await fetch(`${api.base}/readyz`)).status, 503);
+    assert.equal((await fetch(`${api.opsUrl}/healthz`)).status, 200);
+    assert.equal((await fetch(`${api.opsUrl}/readyz`)).status, 503);
 
     await pg.start();
     // The client retries with the same Idempotency-Key, as API.md allows, until it is counted.

@@ -57,3 +57,34 @@ export interface Component {
 export function snapshot(components: Component[]): Map<string, number> {
   return new Map(components.map((c) => [c.name, cpuSeconds(c.pid, c.tree)]));
 }
+
+/**
+ * CPU seconds of a PostgreSQL server's processes so far, by what they work for: a backend by its
+ * role (`onevote_votes`, `onevote_audit`, ...; from the process title PostgreSQL sets), a walsender
+ * as `walsender <role>`, the server's own processes together as `server`, and children that have
+ * exited as `exited`. The difference of two of these says which service's queries cost what.
+ */
+export function postgresCpuByRole(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (key: string, ticks: number) => out.set(key, (out.get(key) ?? 0) + ticks / ticksPerSecond);
+  const root = stat(pid);
+  if (!root) return out;
+  add('server', root.self);
+  add('exited', root.children);
+  for (const child of childPids(pid)) {
+    const ticks = stat(child)?.self ?? 0;
+    let title = '';
+    try {
+      title = readFileSync(`/proc/${child}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    } catch {
+      continue;
+    }
+    // "postgres: onevote_votes onevote 127.0.0.1(5432) idle", "postgres: walsender onevote_relay ...",
+    // "postgres: checkpointer", "postgres: autovacuum worker onevote", ...
+    const words = title.replace(/^postgres:\s*/, '').split(/\s+/);
+    if (words[0] === 'walsender') add(`walsender ${words[1]}`, ticks);
+    else if (words[0]?.startsWith('onevote_') || words[0] === 'postgres') add(words[0]!, ticks);
+    else add('server', ticks);
+  }
+  return out;
+}

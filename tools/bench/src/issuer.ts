@@ -9,6 +9,8 @@ import { signJws } from './signer.ts';
  */
 export class BenchIssuer {
   readonly kid = randomUUID();
+  /** The services name this issuer's voters `bench:<sub>`: a namespace of their own (never identity's). */
+  readonly voterPrefix = 'bench:';
   private constructor(
     readonly issuer: string,
     readonly privateKey: KeyObject,
@@ -30,8 +32,14 @@ export class BenchIssuer {
     return self;
   }
 
-  get trustEntry() {
-    return { issuer: this.issuer, jwksUrl: `${this.issuer}/.well-known/jwks.json` };
+  /** Trusted for both roles (the bench opens its election as an admin), under its own voter prefix. */
+  get trustEntry(): { issuer: string; jwksUrl: string; roles: ('voter' | 'admin')[]; voterPrefix: string } {
+    return {
+      issuer: this.issuer,
+      jwksUrl: `${this.issuer}/.well-known/jwks.json`,
+      roles: ['voter', 'admin'],
+      voterPrefix: this.voterPrefix,
+    };
   }
 
   async stop() {
@@ -49,6 +57,10 @@ export interface MintOptions {
   jkt: string;
   roles: string[];
   lifetimeSeconds: number;
+  /** Adds `email_verified: true`, as identity does for a voter who verified their address. */
+  emailVerified?: boolean;
+  /** Adds `email_hash`, as identity does for a verified address (roll elections match on it). */
+  emailHash?: string;
 }
 
 export function mintToken(o: MintOptions): string {
@@ -56,7 +68,18 @@ export function mintToken(o: MintOptions): string {
   const iat = Math.floor(Date.now() / 1000);
   return signJws(
     header,
-    { iss: o.issuer, sub: o.sub, aud: o.audience, iat, exp: iat + o.lifetimeSeconds, jti: randomUUID(), roles: o.roles, cnf: { jkt: o.jkt } },
+    {
+      iss: o.issuer,
+      sub: o.sub,
+      aud: o.audience,
+      iat,
+      exp: iat + o.lifetimeSeconds,
+      jti: randomUUID(),
+      roles: o.roles,
+      cnf: { jkt: o.jkt },
+      ...(o.emailVerified ? { email_verified: true } : {}),
+      ...(o.emailHash ? { email_hash: o.emailHash } : {}),
+    },
     o.key,
   );
 }

@@ -12,11 +12,13 @@ import {
   type Verification,
   verify,
 } from '@onevote/bench';
-import { type Stack, startStack, waitFor } from '@onevote/stack';
+import { GiveUp, type Stack, startStack, waitFor } from '@onevote/stack';
 
 export interface ScenarioContext {
   stack: Stack;
   election: OpenElection;
+  /** The token issuer the stack trusts in this scenario (bench mode). */
+  issuer: BenchIssuer;
   /** The database as a superuser (to hold locks, read ballots). */
   adminUrl: string;
 }
@@ -55,10 +57,13 @@ export interface ScenarioOptions {
   /** Runs before the load (e.g. a second replica). */
   prepare?: (ctx: ScenarioContext) => Promise<void>;
   /** Services expected to be serving again after the fault. */
+  /** Services whose operations listener (`url`) must answer /readyz again after the fault. */
   mustRecover?: (ctx: ScenarioContext) => { name: string; url: string }[];
   extraEnv?: NodeJS.ProcessEnv;
   /** Checks on the live stack after the load, before it is stopped. */
   check?: (ctx: ScenarioContext, state: LoadState) => Promise<void>;
+  /** Checks after the database was verified (the audit log against the ballot rows). */
+  afterLoad?: (ctx: ScenarioContext, verification: Verification) => Promise<void>;
 }
 
 /**
@@ -82,7 +87,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     const election = await createOpenElection(stack.gatewayUrl, issuer);
     const adminUrl = new URL(stack.infra.postgresAdminUrl);
     adminUrl.pathname = `/${stack.database}`;
-    const ctx: ScenarioContext = { stack, election, adminUrl: adminUrl.toString() };
+    const ctx: ScenarioContext = { stack, election, issuer, adminUrl: adminUrl.toString() };
     await o.prepare?.(ctx);
     const voters = provisionVoters(issuer, Math.ceil(o.rate * o.loadSeconds * 1.2) + 50, 'onevote', 900);
 
@@ -101,16 +106,13 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     await new Promise((r) => setTimeout(r, o.faultAt * 1000));
     await o.fault(ctx);
     const faultEnded = Date.now();
-    const recover = o.mustRecover?.(ctx) ?? [...stack.services.values()].map((s) => ({ name: s.def.name, url: s.url }));
-    await Promise.all(
-      recover.map(({ name, url }) =>
-        waitFor(`${name} to be ready again`, async () => (await fetch(`${url}/readyz`)).ok, { timeoutMs: 10_000, intervalMs: 100 }),
-      ),
-    );
+    const recover = o.mustRecover?.(ctx) ?? [...stack.services.values()].map((s) => ({ name: s.def.name, url: s.opsUrl }));
+    await Promise.all(recover.map((service) => waitRecovered(stack, service)));
     const recoverySeconds = (Date.now() - faultEnded) / 1000;
     const state = await load;
     const verification = await verify(ctx.adminUrl, election.id, state.receipts);
     await o.check?.(ctx, state);
+    await o.afterLoad?.(ctx, verification);
     return {
       name: o.name,
       sent: state.sent,
@@ -134,5 +136,22 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
   } finally {
     await stack.stop();
     await issuer.stop();
+  }
+}
+
+/** Waits for a service to answer /readyz again; if it does not, the error carries the end of its log. */
+async function waitRecovered(stack: Stack, { name, url }: { name: string; url: string }) {
+  const proc = [...stack.services.values()].find((s) => s.def.name === name)?.process;
+  try {
+    await waitFor(
+      `${name} to be ready again`,
+      async () => {
+        if (proc && !proc.running) throw new GiveUp(`${name} exited with code ${await proc.exited}`);
+        return (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) })).ok;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- the end of ${name}'s log ---\n${proc?.logTail() || '(no log)'}`);
   }
 }

@@ -34,16 +34,21 @@ describe('faults under load: processes killed, PostgreSQL stopped (issue 9)', { 
       prepare: async ({ stack }) => {
         const first = stack.services.get('vote-api')!;
         const port = await freePort();
-        second = spawnService(first.def, { ...first.env, PORT: String(port) }, join(repoRoot, 'tools', 'chaos', 'test-output', 'vote-api-2.log'));
+        const opsPort = await freePort();
+        second = spawnService(
+          first.def,
+          { ...first.env, PORT: String(port), OPS_PORT: String(opsPort) },
+          join(repoRoot, 'tools', 'chaos', 'test-output', 'vote-api-2.log'),
+        );
         secondUrl = `http://127.0.0.1:${port}`;
-        await waitReady('vote-api replica 2', port, second);
+        await waitReady('vote-api replica 2', opsPort, second);
       },
       targets: ({ stack }) => [stack.services.get('vote-api')!.url, secondUrl],
       fault: async () => {
         killedAt = Date.now();
         await second!.kill();
       },
-      mustRecover: ({ stack }) => [{ name: 'vote-api', url: stack.services.get('vote-api')!.url }],
+      mustRecover: ({ stack }) => [{ name: 'vote-api', url: stack.services.get('vote-api')!.opsUrl }],
       check: async (_ctx, state) => {
         assert.ok(state.countedAt.filter((t) => t > killedAt + 1000).length > 0, 'no ballot counted after the kill');
       },

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { waitFor } from '@onevote/stack';
 import postgres from 'postgres';
 import { redisFlushAll, scenario, sleep } from '../src/checks.ts';
+import { protectedCallsOfEveryService } from '../src/probes.ts';
 
 describe('faults under load: servers killed, restarted and slowed (issue 9)', { concurrency: false }, () => {
   test('4. PostgreSQL killed with -9 mid-load (crash recovery)', async () => {
@@ -78,5 +79,31 @@ describe('faults under load: servers killed, restarted and slowed (issue 9)', { 
       },
     });
     assert.ok((result.errors['503'] ?? 0) > 0, 'the slow database was not answered with 503s');
+  });
+
+  test('9. Redis stopped for 10 s under load: only 503s, nothing lost, recovery without restarts (issue 14)', async () => {
+    const whileDown: Record<string, { status: number; retryAfter: string | null; code: unknown }> = {};
+    const result = await scenario({
+      name: 'Redis stopped 10 s',
+      loadSeconds: 17,
+      faultAt: 3,
+      rate: 150,
+      fault: async (ctx) => {
+        const redis = ctx.stack.infra.servers.redis!;
+        await redis.stop();
+        const stoppedAt = Date.now();
+        // Every service's protected calls need the DPoP replay store: each must say 503, not 500.
+        Object.assign(whileDown, await protectedCallsOfEveryService(ctx));
+        await sleep(Math.max(0, 10_000 - (Date.now() - stoppedAt))); // the length of the fault
+        await redis.start();
+      },
+    });
+    for (const [call, answer] of Object.entries(whileDown)) {
+      assert.equal(answer.status, 503, `${call} answered ${answer.status} while Redis was down`);
+      assert.equal(answer.code, 'unavailable', call);
+      assert.ok(Number(answer.retryAfter) >= 1, `${call} has Retry-After`);
+    }
+    assert.ok(Object.keys(whileDown).length >= 4);
+    assert.ok((result.errors['503'] ?? 0) > 0, 'ballots during the outage were answered 503');
   });
 });

@@ -190,9 +190,9 @@ test('hostile input (issue 9): 4xx problem+json for every malformed request, not
       ...audienceOnOneAddress,
       LOGIN_MAX_FAILURES_PER_IP: '1000000',
       LOGIN_MAX_FAILURES_PER_SUBNET: '1000000',
-      LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000',
       LOGIN_SLOWDOWN_AFTER_FAILURES: '1000000',
       REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
+      REGISTRATIONS_PER_SUBNET_PER_HOUR: '1000000',
       CHALLENGES_PER_IP_PER_MINUTE: '1000000',
     },
   });
@@ -398,6 +398,13 @@ test('hostile input (issue 9): 4xx problem+json for every malformed request, not
     ['GET /v1/elections/:id/export', `/v1/elections/${closedId}/export?format=csv&voterId=1`, 'admin'],
     ['GET /v1/elections/:id/export', `/v1/elections/${closedId}/export?__proto__=1`, 'admin'],
     ['GET /v1/elections/:id/export', `/v1/elections/${closedId}/export?format=%FF`, 'admin'],
+    ['GET /v1/auth/challenge', '/v1/auth/challenge?purpose=admin', 'none'],
+    ['GET /v1/auth/challenge', '/v1/auth/challenge?purpose=login&purpose=vote', 'none'],
+    ['GET /v1/auth/challenge', '/v1/auth/challenge?level=-1', 'none'],
+    ['GET /v1/auth/challenge', '/v1/auth/challenge?level=1e3', 'none'],
+    ['GET /v1/auth/challenge', '/v1/auth/challenge?level=999999999999', 'none'],
+    ['GET /v1/auth/challenge', '/v1/auth/challenge?level[]=1', 'none'],
+    ['GET /v1/auth/challenge', '/v1/auth/challenge?__proto__[level]=1', 'none'],
   ];
   for (const [endpoint, path, auth] of queries) cases.push({ endpoint, category: 'bad query', method: 'GET', path, auth, expect: [400] });
 
@@ -542,7 +549,7 @@ test('hostile input (issue 9): 4xx problem+json for every malformed request, not
     assert.ok(streams.filter((s) => s.status === 200).length > 0, 'no stream was served');
     const meanwhile = await call('GET', `/v1/elections/${demoId}/results`, 'none');
     assert.equal(meanwhile.status, 200, 'results stopped answering while streams were open');
-    const resultsUrl = stack.services.get('results')!.url;
+    const resultsUrl = stack.services.get('results')!.opsUrl;
     assert.equal((await fetch(`${resultsUrl}/healthz`)).status, 200);
     for (const s of streams) s.close();
     // The connections are released (the gauge returns to where it was).

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { banner } from './banner.ts';
 import { MissingBinaryError } from './binaries.ts';
 import { startInfra } from './infra.ts';
 import { ManagedProcess } from './process.ts';
@@ -31,7 +32,7 @@ async function start() {
   stack = await startStack({ dir, portMode: 'fixed', logTo: 'stdout', seed: true });
   if (stopping) return;
   watchForCrashes(stack, () => stopping);
-  printBanner(stack);
+  console.log(banner(stack, process.env));
 }
 
 async function stopAll() {
@@ -54,34 +55,6 @@ function watchForCrashes(stack: Stack, stopping: () => boolean) {
       }
     });
   }
-}
-
-function printBanner(stack: Stack) {
-  const rows = [...stack.services.values()].map((s) => `    ${s.def.name.padEnd(10)} ${s.url}`);
-  const infra = stack.infra;
-  console.log(
-    [
-      '',
-      '  OneVote is running.',
-      '',
-      `  Web UI and API:  ${stack.gatewayUrl}`,
-      `  Admin login:     ${process.env.ONEVOTE_ADMIN_EMAIL ?? 'admin@onevote.local'} (password from ONEVOTE_ADMIN_PASSWORD, default admin-password-123)`,
-      '',
-      '  Services:',
-      ...rows,
-      '',
-      `  PostgreSQL ${redactUrl(infra.postgresAdminUrl)}   Redis ${infra.redisUrl}   NATS ${infra.natsUrl}`,
-      '',
-      '  Press Ctrl-C to stop everything.',
-      '',
-    ].join('\n'),
-  );
-}
-
-function redactUrl(url: string) {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
 }
 
 function findTests(dir: string, out: string[] = []): string[] {
@@ -113,7 +86,9 @@ async function test() {
       (f) => args.length === 0 || args.some((a) => relative(repoRoot, f).startsWith(a.replace(/^\.\//, ''))),
     )
     .sort();
-  const infra = await startInfra({ dir, env: process.env });
+  // Tests always get the mail catcher, even with an SMTP_URL in the environment: their messages go
+  // to made-up addresses and must never leave the machine.
+  const infra = await startInfra({ dir, env: { ...process.env, SMTP_URL: '' } });
   let code = 1;
   try {
     const child = spawn(
@@ -135,6 +110,9 @@ async function test() {
           ONEVOTE_TEST_PG_ADMIN_URL: infra.postgresAdminUrl,
           ONEVOTE_TEST_REDIS_URL: infra.redisUrl,
           ONEVOTE_TEST_NATS_URL: infra.natsUrl,
+          ...(infra.natsServiceUrls ? { ONEVOTE_TEST_NATS_SERVICE_URLS: JSON.stringify(infra.natsServiceUrls) } : {}),
+          ONEVOTE_TEST_SMTP_URL: infra.smtpUrl,
+          ONEVOTE_TEST_MAIL_DIR: infra.mailDir,
           ONEVOTE_TEST_DIR: dir,
         },
       },

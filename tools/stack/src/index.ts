@@ -1,11 +1,12 @@
 export { MissingBinaryError } from './binaries.ts';
 export { type Infra, type InfraOptions, startInfra } from './infra.ts';
+export { MailCatcher } from './mail.ts';
 export { NatsServer } from './nats.ts';
 export { freePort } from './ports.ts';
 export { PostgresServer } from './postgres.ts';
 export { killChildrenOnSignal, ManagedProcess } from './process.ts';
 export { databaseRoles, provisionDatabase } from './provision.ts';
 export { RedisServer } from './redis.ts';
-export { repoRoot, type ServiceName, serviceDefs, spawnService, waitReady } from './services.ts';
+export { repoRoot, runServiceCli, type ServiceName, serviceDefs, spawnService, waitReady } from './services.ts';
 export { type RunningService, type Stack, type StackOptions, startStack } from './stack.ts';
-export { waitFor } from './wait.ts';
+export { GiveUp, waitFor } from './wait.ts';

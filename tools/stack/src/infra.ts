@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import type { NatsNamesInUse, NatsUser } from '@onevote/contracts';
+import { MailCatcher } from './mail.ts';
 import { NatsServer } from './nats.ts';
 import { portOr } from './ports.ts';
 import { PostgresServer } from './postgres.ts';
@@ -8,9 +10,16 @@ export interface Infra {
   /** A superuser URL (provisioning only; services get their own roles). */
   postgresAdminUrl: string;
   redisUrl: string;
+  /** NATS as an unrestricted user (tests and tools). */
   natsUrl: string;
+  /** Each service's own NATS user (least privilege); absent when NATS_URL came from the environment. */
+  natsServiceUrls?: Record<NatsUser, string>;
+  /** Where services send mail: the private mail catcher, or `SMTP_URL` from the environment. */
+  smtpUrl: string;
+  /** Where the mail catcher keeps every message as `.eml`; absent when `SMTP_URL` came from the environment. */
+  mailDir?: string;
   /** The private servers this process started (absent when a URL came from the environment). */
-  servers: { postgres?: PostgresServer; redis?: RedisServer; nats?: NatsServer };
+  servers: { postgres?: PostgresServer; redis?: RedisServer; nats?: NatsServer; mail?: MailCatcher };
   stop(): Promise<void>;
 }
 
@@ -19,17 +28,21 @@ export interface InfraOptions {
   dir: string;
   env?: NodeJS.ProcessEnv;
   /** Preferred ports (used when free); random free ports otherwise. */
-  ports?: { postgres?: number; redis?: number; nats?: number };
+  ports?: { postgres?: number; redis?: number; nats?: number; smtp?: number };
+  /** The bucket and streams the NATS permissions name (default `*`: any, for a shared test server). */
+  natsNames?: NatsNamesInUse;
 }
 
 /**
- * Starts private PostgreSQL, Redis and NATS (JetStream) under `dir`, except those whose URL the
- * environment already gives (`DATABASE_URL`, `REDIS_URL`, `NATS_URL`).
+ * Starts private PostgreSQL, Redis, NATS (JetStream) and the mail catcher (messages in `dir/mail`)
+ * under `dir`, except those whose URL the environment already gives (`DATABASE_URL`, `REDIS_URL`,
+ * `NATS_URL`, `SMTP_URL`).
  */
 export async function startInfra(options: InfraOptions): Promise<Infra> {
   const env = options.env ?? process.env;
   const servers: Infra['servers'] = {};
-  const stopStarted = () => Promise.all([servers.postgres?.stop(), servers.redis?.stop(), servers.nats?.stop()]);
+  const stopStarted = () =>
+    Promise.all([servers.postgres?.stop(), servers.redis?.stop(), servers.nats?.stop(), servers.mail?.stop()]);
   const started = await Promise.all([
     env.DATABASE_URL
       ? env.DATABASE_URL
@@ -51,20 +64,33 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
     env.NATS_URL
       ? env.NATS_URL
       : (async () => {
-          servers.nats = new NatsServer(join(options.dir, 'nats'), await portOr(options.ports?.nats));
+          servers.nats = new NatsServer(join(options.dir, 'nats'), await portOr(options.ports?.nats), {
+            names: options.natsNames ?? '*',
+          });
           await servers.nats.start();
           return servers.nats.url;
+        })(),
+    env.SMTP_URL
+      ? env.SMTP_URL
+      : (async () => {
+          const port = await portOr(options.ports?.smtp);
+          servers.mail = new MailCatcher(join(options.dir, 'mail'), port, join(options.dir, 'mail-catcher.log'));
+          await servers.mail.start();
+          return servers.mail.url;
         })(),
   ]).catch(async (err) => {
     // One server failed: stop the ones that did start, so nothing is left running.
     await stopStarted();
     throw err;
   });
-  const [postgresAdminUrl, redisUrl, natsUrl] = started as [string, string, string];
+  const [postgresAdminUrl, redisUrl, natsUrl, smtpUrl] = started as [string, string, string, string];
   return {
     postgresAdminUrl,
     redisUrl,
     natsUrl,
+    ...(servers.nats ? { natsServiceUrls: servers.nats.serviceUrls } : {}),
+    smtpUrl,
+    ...(servers.mail ? { mailDir: servers.mail.mailDir } : {}),
     servers,
     async stop() {
       await stopStarted();

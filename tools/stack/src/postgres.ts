@@ -13,7 +13,12 @@ const serverSettings = {
   unix_socket_directories: '',
   max_connections: '200',
   shared_buffers: '512MB',
+  // As on Aurora: timestamps in UTC, also in the text logical decoding sends the relay.
+  timezone: 'UTC',
   wal_level: 'logical',
+  // One slot per relay (tests make one each); a slot whose relay is gone may hold at most this much WAL.
+  max_replication_slots: '64',
+  max_slot_wal_keep_size: '2GB',
   max_wal_size: '4GB',
   checkpoint_timeout: '15min',
   wal_compression: 'on',

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export interface ProcessSpec {
@@ -91,6 +91,12 @@ export class ManagedProcess {
 
   get pid() {
     return this.child.pid;
+  }
+
+  /** The end of the process's log file (what it said before it died), or '' without one. */
+  logTail(lines = 40): string {
+    if (!this.spec.logFile || !existsSync(this.spec.logFile)) return '';
+    return readFileSync(this.spec.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   }
 
   get running() {

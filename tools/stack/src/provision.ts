@@ -6,13 +6,24 @@ export const databaseRoles = [
   { service: 'ballot', role: 'onevote_ballot', schema: 'ballot' },
   { service: 'vote-api', role: 'onevote_votes', schema: 'votes' },
   { service: 'results', role: 'onevote_results', schema: 'results' },
+  { service: 'relay', role: 'onevote_relay', schema: 'relay' },
+  { service: 'audit', role: 'onevote_audit', schema: 'audit' },
 ] as const;
 
-// Read-only grants across schemas: ballot streams a closed election's ballots for export and
-// results sums tallies. Both read tables that vote-api owns; neither may write them.
-const readGrants = [
-  { schema: 'votes', owner: 'onevote_votes', readers: ['onevote_ballot', 'onevote_results'] },
-];
+/**
+ * Role attributes beyond LOGIN: the relay reads vote-api's commits by logical decoding of its own
+ * replication slot, which needs REPLICATION (and nothing else: it reads no table but through the
+ * publication, and the columns a rebuild needs).
+ */
+const roleAttributes: Partial<Record<(typeof databaseRoles)[number]['role'], string>> = {
+  onevote_relay: 'replication',
+};
+
+// Read-only access across schemas: ballot streams a closed election's ballots for export and
+// results sums tallies, from tables vote-api owns. The schema is reachable here; which tables and
+// columns (never voter_id) is granted by vote-api's own migration (002_reader_grants.sql), since
+// the tables exist only once it ran.
+const schemaReaders = [{ schema: 'votes', readers: ['onevote_ballot', 'onevote_results', 'onevote_relay'] }];
 
 const ident = (name: string) => {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad identifier ${name}`);
@@ -27,11 +38,18 @@ const ident = (name: string) => {
 export async function provisionDatabase(adminUrl: string, database: string): Promise<Record<string, string>> {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    for (const { role } of databaseRoles) {
-      await admin.unsafe(
-        `do $$ begin create role ${ident(role)} login; exception when duplicate_object or unique_violation then null; end $$`,
-      );
-    }
+    // Roles belong to the whole server, so every database's provisioning touches the same rows: two
+    // `alter role` of one role at once fail ("tuple concurrently updated"). One at a time, then.
+    await admin.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(hashtext('onevote.provision.roles'))`;
+      for (const { role } of databaseRoles) {
+        const attributes = `login ${roleAttributes[role] ?? ''}`;
+        await tx.unsafe(
+          `do $$ begin create role ${ident(role)} ${attributes}; exception when duplicate_object or unique_violation then null; end $$`,
+        );
+        await tx.unsafe(`alter role ${ident(role)} ${attributes}`);
+      }
+    });
     const [exists] = await admin`select 1 from pg_database where datname = ${database}`;
     if (!exists) {
       try {
@@ -54,14 +72,12 @@ export async function provisionDatabase(adminUrl: string, database: string): Pro
       await db.unsafe(`grant connect on database ${ident(database)} to ${ident(role)}`);
       await db.unsafe(`create schema if not exists ${ident(schema)} authorization ${ident(role)}`);
     }
-    for (const { schema, owner, readers } of readGrants) {
-      const list = readers.map(ident).join(', ');
-      await db.unsafe(`grant usage on schema ${ident(schema)} to ${list}`);
-      await db.unsafe(`grant select on all tables in schema ${ident(schema)} to ${list}`);
-      await db.unsafe(
-        `alter default privileges for role ${ident(owner)} in schema ${ident(schema)} grant select on tables to ${list}`,
-      );
+    for (const { schema, readers } of schemaReaders) {
+      await db.unsafe(`grant usage on schema ${ident(schema)} to ${readers.map(ident).join(', ')}`);
     }
+    // vote-api publishes its ballots for the relay (003_relay_publication.sql): creating a
+    // publication needs CREATE on the database (it could also create schemas; it owns only votes).
+    await db.unsafe(`grant create on database ${ident(database)} to ${ident('onevote_votes')}`);
   } finally {
     await db.end();
   }

@@ -7,7 +7,7 @@ import { GiveUp, waitFor } from './wait.ts';
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 
-export type ServiceName = 'identity' | 'ballot' | 'vote-api' | 'results' | 'gateway';
+export type ServiceName = 'identity' | 'ballot' | 'vote-api' | 'results' | 'relay' | 'audit' | 'gateway';
 
 export interface ServiceDef {
   name: ServiceName;
@@ -15,8 +15,6 @@ export interface ServiceDef {
   port: number;
   /** Secrets this service is given; no service sees the others'. */
   secrets: (keyof StackSecrets)[];
-  /** Variables passed through from the supervisor's own environment when set. */
-  passEnv?: string[];
 }
 
 // Start order matters only for the seed step; every service waits for its own dependencies.
@@ -24,12 +22,14 @@ export const serviceDefs: ServiceDef[] = [
   {
     name: 'identity',
     port: 8081,
-    secrets: ['ALTCHA_HMAC_KEY', 'KEY_ENCRYPTION_KEY'],
-    passEnv: ['ONEVOTE_ADMIN_EMAIL', 'ONEVOTE_ADMIN_PASSWORD'],
+    secrets: ['ALTCHA_HMAC_KEY', 'KEY_ENCRYPTION_KEY', 'EMAIL_HASH_KEY'],
   },
-  { name: 'ballot', port: 8082, secrets: [] },
+  { name: 'ballot', port: 8082, secrets: ['EMAIL_HASH_KEY'] },
   { name: 'vote-api', port: 8083, secrets: ['ALTCHA_HMAC_KEY'] },
   { name: 'results', port: 8084, secrets: [] },
+  // A worker: no public port, only its operations listener (9085).
+  { name: 'relay', port: 8085, secrets: [] },
+  { name: 'audit', port: 8086, secrets: ['AUDIT_KEY_ENCRYPTION_KEY'] },
   { name: 'gateway', port: 8080, secrets: [] },
 ];
 
@@ -42,17 +42,36 @@ export function availableServices(): ServiceDef[] {
   return serviceDefs.filter((d) => existsSync(join(serviceDir(d.name), 'src', 'main.ts')));
 }
 
+/** A `TRUSTED_ISSUERS` entry (packages/auth `TrustedIssuer`). */
+export interface ExtraIssuer {
+  issuer: string;
+  jwksUrl: string;
+  roles: ('voter' | 'admin')[];
+  voterPrefix: string;
+}
+
 export interface StackContext {
   ports: Record<ServiceName, number>;
+  opsPorts: Record<ServiceName, number>;
   databaseUrls: Record<string, string>;
   redisUrl: string;
   natsUrl: string;
+  /** Each service's own NATS user, when the stack runs NATS itself. */
+  natsServiceUrls?: Partial<Record<ServiceName, string>>;
+  /** The mail catcher's SMTP (or the `SMTP_URL` given instead). */
+  smtpUrl: string;
+  /** Where the mail catcher keeps its messages; absent without a catcher. */
+  mailDir?: string;
   secrets: StackSecrets;
   logLevel: string;
   /** Extra variables for every service (tests, bench mode). */
   extraEnv?: NodeJS.ProcessEnv;
   /** Issuers trusted besides identity (the bench's token issuer in bench mode). */
-  extraIssuers?: { issuer: string; jwksUrl: string }[];
+  extraIssuers?: ExtraIssuer[];
+  /** The variables each service's config schema knows (`configVariables()`), passed through when set. */
+  variables?: Partial<Record<ServiceName, string[]>>;
+  /** The supervisor's own environment, where those are read from. */
+  userEnv?: NodeJS.ProcessEnv;
 }
 
 const tsx = ['--import', 'tsx'];
@@ -63,18 +82,37 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
   // identity is the issuer when it is deployed; the bench adds its own.
   const issuer = url('identity');
   const issuers = [
-    ...(ctx.ports.identity ? [{ issuer, jwksUrl: `${issuer}/.well-known/jwks.json` }] : []),
+    ...(ctx.ports.identity
+      ? [{ issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, roles: ['voter', 'admin'], voterPrefix: '' }]
+      : []),
     ...(ctx.extraIssuers ?? []),
   ];
+  const knows = (variable: string) => ctx.variables?.[def.name]?.includes(variable) ?? false;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: process.env.NODE_ENV ?? 'development',
     HOST: '127.0.0.1',
     PORT: String(ctx.ports[def.name]),
+    OPS_PORT: String(ctx.opsPorts[def.name]),
     LOG_LEVEL: ctx.logLevel,
     REDIS_URL: ctx.redisUrl,
-    NATS_URL: ctx.natsUrl,
+    // With the stack's own NATS, a service gets its own user (or none: identity and the gateway do
+    // not use NATS); with a NATS of yours, NATS_URL as given.
+    ...(ctx.natsServiceUrls
+      ? ctx.natsServiceUrls[def.name]
+        ? { NATS_URL: ctx.natsServiceUrls[def.name] }
+        : {}
+      : { NATS_URL: ctx.natsUrl }),
+    // Mail: to every service whose config schema knows SMTP_URL, and the catcher's directory to the
+    // one that lists it (the gateway's MAIL_DIR). A SMTP_URL of yours replaced the catcher in startInfra.
+    ...(knows('SMTP_URL') ? { SMTP_URL: ctx.smtpUrl } : {}),
+    ...(knows('MAIL_DIR') && ctx.mailDir ? { MAIL_DIR: ctx.mailDir } : {}),
+    // Passkeys: browsers refuse an IP address as a WebAuthn RP id, so the stack's passkeys are made
+    // at http://localhost:<gateway port> (a secure context, like 127.0.0.1); the RP id is localhost.
+    ...(knows('WEBAUTHN_ORIGINS') && ctx.ports.gateway
+      ? { WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_ORIGINS: `http://localhost:${ctx.ports.gateway}` }
+      : {}),
     TOKEN_ISSUER: issuer,
     TRUSTED_ISSUERS: JSON.stringify(issuers),
     WEB_DIST: join(repoRoot, 'web', 'dist'),
@@ -86,7 +124,16 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
   const databaseUrl = ctx.databaseUrls[def.name];
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   for (const key of def.secrets) env[key] = ctx.secrets[key];
-  for (const key of def.passEnv ?? []) if (process.env[key]) env[key] = process.env[key];
+  // Every other setting the service knows comes from the user's environment when set there:
+  // `NAME` for every service that knows it, `<SERVICE>__NAME` for one (VOTE_API__RATE_PER_IP).
+  const managed = new Set(Object.keys(env));
+  const user = ctx.userEnv ?? {};
+  const prefix = `${def.name.toUpperCase().replace('-', '_')}__`;
+  for (const key of ctx.variables?.[def.name] ?? []) {
+    if (managed.has(key)) continue;
+    const value = user[`${prefix}${key}`] ?? user[key];
+    if (value !== undefined && value !== '') env[key] = value;
+  }
   return { ...env, ...ctx.extraEnv };
 }
 
@@ -121,11 +168,16 @@ export async function runServiceCli(def: ServiceDef, env: NodeJS.ProcessEnv, arg
   if (code !== 0) throw new Error(`${def.name} ${args.join(' ')} exited with ${code}`);
 }
 
-export async function waitReady(name: string, port: number, proc?: ManagedProcess, timeoutMs = 60_000) {
+/** Waits until a service's operations listener (`opsPort`) answers `/readyz` with 200. */
+export async function waitReady(name: string, opsPort: number, proc?: ManagedProcess, timeoutMs = 60_000) {
+  const port = opsPort;
   await waitFor(
     `${name} /readyz on port ${port}`,
     async () => {
-      if (proc && !proc.running) throw new GiveUp(`${name} exited with code ${await proc.exited}; see its log`);
+      if (proc && !proc.running) {
+        const tail = proc.logTail();
+        throw new GiveUp(`${name} exited with code ${await proc.exited}${tail ? `; the end of its log:\n${tail}` : '; see its log'}`);
+      }
       const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
       return res.status === 200;
     },

@@ -1,12 +1,15 @@
 import { mkdirSync } from 'node:fs';
+import { natsNames } from '@onevote/contracts';
 import { join } from 'node:path';
+import { configVariables } from './config-reference.ts';
 import { type Infra, startInfra } from './infra.ts';
 import { freePort, portOr } from './ports.ts';
 import { ManagedProcess } from './process.ts';
-import { provisionDatabase } from './provision.ts';
+import { databaseRoles, provisionDatabase } from './provision.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
 import {
   availableServices,
+  type ExtraIssuer,
   runServiceCli,
   type ServiceDef,
   type ServiceName,
@@ -29,22 +32,32 @@ export interface StackOptions {
   /** Reuse already running infrastructure instead of starting it. */
   infra?: Infra;
   extraEnv?: NodeJS.ProcessEnv;
-  extraIssuers?: { issuer: string; jwksUrl: string }[];
+  extraIssuers?: ExtraIssuer[];
   /** Node options for every service process (`--cpu-prof` is not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
   seed?: boolean;
+  /** Services not started (the bench's `--without relay,audit` measures what they cost). */
+  omit?: ServiceName[];
 }
 
 export interface RunningService {
   def: ServiceDef;
   port: number;
   url: string;
+  /** The operations listener: `/healthz`, `/readyz`, `/metrics` (never routed publicly). */
+  opsPort: number;
+  opsUrl: string;
   process: ManagedProcess;
   env: NodeJS.ProcessEnv;
 }
 
 export interface Stack {
   infra: Infra;
+  /**
+   * The seeded admin: ONEVOTE_ADMIN_EMAIL / ONEVOTE_ADMIN_PASSWORD when given, else a password made
+   * for this data directory (`generatedNow`: made by this start, so it may be shown once).
+   */
+  admin: { email: string; password: string; generatedNow: boolean };
   /** The database the services use (provisioned by the stack). */
   database: string;
   context: StackContext;
@@ -67,12 +80,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     (await startInfra({
       dir: options.dir,
       env,
-      ports: options.portMode === 'fixed' ? { postgres: 54329, redis: 63799, nats: 42229 } : {},
+      ports: options.portMode === 'fixed' ? { postgres: 54329, redis: 63799, nats: 42229, smtp: 25259 } : {},
+      // A stack of its own names its one bucket and its streams in the NATS permissions exactly.
+      natsNames: {
+        bucket: options.extraEnv?.ELECTIONS_BUCKET ?? natsNames.electionsBucket,
+        ballotsStream: options.extraEnv?.BALLOTS_STREAM ?? natsNames.ballotsStream,
+        eventsStream: options.extraEnv?.ELECTION_EVENTS_STREAM ?? natsNames.electionEventsStream,
+      },
     }));
   try {
     const databaseUrls = await provisionOrShare(infra.postgresAdminUrl, options.database ?? 'onevote');
-    const defs = availableServices();
+    const defs = availableServices().filter((d) => !options.omit?.includes(d.name));
     const ports = {} as Record<ServiceName, number>;
+    const opsPorts = {} as Record<ServiceName, number>;
     for (const def of defs) {
       const wanted =
         def.name === 'gateway'
@@ -83,16 +103,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         if (def.name === 'gateway') throw new Error(`port ${wanted} is taken; set PORT to another port`);
         process.stderr.write(`[stack] port ${wanted} for ${def.name} is taken; using ${ports[def.name]}\n`);
       }
+      // Operations listeners: 1000 above the service's port under `npm start` (9080-9084).
+      opsPorts[def.name] = options.portMode === 'fixed' ? await portOr(def.port + 1000) : await freePort();
     }
+    const secrets = loadOrCreateSecrets(join(options.dir, 'secrets.json'));
+    const admin = {
+      email: env.ONEVOTE_ADMIN_EMAIL || 'admin@onevote.local',
+      password: env.ONEVOTE_ADMIN_PASSWORD || secrets.ONEVOTE_ADMIN_PASSWORD,
+      generatedNow: !env.ONEVOTE_ADMIN_PASSWORD && secrets.created,
+    };
     const context: StackContext = {
       ports,
+      opsPorts,
       databaseUrls,
       redisUrl: infra.redisUrl,
       natsUrl: infra.natsUrl,
-      secrets: loadOrCreateSecrets(join(options.dir, 'secrets.json')),
+      ...(infra.natsServiceUrls ? { natsServiceUrls: infra.natsServiceUrls } : {}),
+      smtpUrl: infra.smtpUrl,
+      ...(infra.mailDir ? { mailDir: infra.mailDir } : {}),
+      secrets,
       logLevel: options.logLevel ?? env.LOG_LEVEL ?? 'info',
       ...(options.extraEnv ? { extraEnv: options.extraEnv } : {}),
       ...(options.extraIssuers ? { extraIssuers: options.extraIssuers } : {}),
+      variables: await configVariables(),
+      userEnv: env,
     };
 
     const services = new Map<ServiceName, RunningService>();
@@ -104,10 +138,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         options.logTo === 'files' ? join(logDir, `${def.name}.log`) : undefined,
         options.nodeArgs,
       );
+      launched.add(proc);
       const running = {
         def,
         port: ports[def.name],
         url: `http://127.0.0.1:${ports[def.name]}`,
+        opsPort: opsPorts[def.name],
+        opsUrl: `http://127.0.0.1:${opsPorts[def.name]}`,
         process: proc,
         env: serviceEnvironment,
       };
@@ -115,14 +152,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return running;
     };
     for (const def of defs) launch(def);
-    await Promise.all([...services.values()].map((s) => waitReady(s.def.name, s.port, s.process)));
+    await Promise.all([...services.values()].map((s) => waitReady(s.def.name, s.opsPort, s.process)));
 
     if (options.seed !== false) {
-      for (const s of services.values()) await runServiceCli(s.def, s.env, ['seed']);
+      // Only the seed step sees the admin password; no service process is given it.
+      const seedEnv = { ONEVOTE_ADMIN_EMAIL: admin.email, ONEVOTE_ADMIN_PASSWORD: admin.password };
+      for (const s of services.values()) await runServiceCli(s.def, { ...s.env, ...seedEnv }, ['seed']);
     }
 
     const stack: Stack = {
       infra,
+      admin,
       database: options.database ?? 'onevote',
       context,
       services,
@@ -132,7 +172,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         if (!current) throw new Error(`unknown service ${name}`);
         await current.process.stop();
         const next = launch(current.def);
-        await waitReady(name, next.port, next.process);
+        await waitReady(name, next.opsPort, next.process);
         return next;
       },
       async stop() {
@@ -162,6 +202,6 @@ async function provisionOrShare(adminUrl: string, database: string): Promise<Rec
     const code = (err as { code?: string }).code;
     if (code !== '42501') throw err; // insufficient_privilege
     process.stderr.write('[stack] DATABASE_URL may not create roles; every service uses it as given\n');
-    return { identity: adminUrl, ballot: adminUrl, 'vote-api': adminUrl, results: adminUrl };
+    return Object.fromEntries(databaseRoles.map((r) => [r.service, adminUrl]));
   }
 }

@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import postgres from 'postgres';
 import { type Infra, startInfra } from './infra.ts';
 import { killChildrenOnSignal } from './process.ts';
 import { provisionDatabase } from './provision.ts';
@@ -27,11 +28,21 @@ after(async () => {
 export function testInfra(): Promise<Infra> {
   shared ??= (async () => {
     const env = process.env;
-    if (env.ONEVOTE_TEST_PG_ADMIN_URL && env.ONEVOTE_TEST_REDIS_URL && env.ONEVOTE_TEST_NATS_URL) {
+    if (
+      env.ONEVOTE_TEST_PG_ADMIN_URL &&
+      env.ONEVOTE_TEST_REDIS_URL &&
+      env.ONEVOTE_TEST_NATS_URL &&
+      env.ONEVOTE_TEST_SMTP_URL &&
+      env.ONEVOTE_TEST_MAIL_DIR
+    ) {
       return {
         postgresAdminUrl: env.ONEVOTE_TEST_PG_ADMIN_URL,
         redisUrl: env.ONEVOTE_TEST_REDIS_URL,
         natsUrl: env.ONEVOTE_TEST_NATS_URL,
+        ...(env.ONEVOTE_TEST_NATS_SERVICE_URLS ? { natsServiceUrls: JSON.parse(env.ONEVOTE_TEST_NATS_SERVICE_URLS) } : {}),
+        // One catcher for the run: test files tell their messages apart by recipient (`?to=`).
+        smtpUrl: env.ONEVOTE_TEST_SMTP_URL,
+        mailDir: env.ONEVOTE_TEST_MAIL_DIR,
         servers: {},
         stop: async () => {},
       };
@@ -81,10 +92,33 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
     database: uniqueName('t'),
     logLevel: 'warn',
     ...options,
-    extraEnv: { ELECTIONS_BUCKET: uniqueName('elections'), ...options.extraEnv },
+    // Names of its own on the shared servers: the bucket, the streams, the relay's slot.
+    extraEnv: {
+      ELECTIONS_BUCKET: uniqueName('elections'),
+      BALLOTS_STREAM: uniqueName('BALLOTS'),
+      ELECTION_EVENTS_STREAM: uniqueName('EVENTS'),
+      RELAY_SLOT: uniqueName('relay'),
+      ...options.extraEnv,
+    },
   });
-  after(() => stack.stop());
+  after(async () => {
+    await stack.stop();
+    // A replication slot left behind would hold the shared server's WAL for the rest of the run.
+    await dropSlot(infra.postgresAdminUrl, String(stack.context.extraEnv?.RELAY_SLOT));
+  });
   return stack;
+}
+
+async function dropSlot(adminUrl: string, slot: string) {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 2 });
+  try {
+    await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ${slot} and not active`;
+  } catch (err) {
+    // A file run alone stops its private server first: with the server, the slot is gone too.
+    if ((err as { code?: string }).code !== 'ECONNREFUSED') throw err;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
 }
 
 export { waitFor } from './wait.ts';

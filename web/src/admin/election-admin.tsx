@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { deleteElection, downloadExport, getElection, history, transition } from '../api/elections.ts';
 import { ApiError } from '../api/http.ts';
-import type { Election } from '../api/types.ts';
+import type { Election, Eligibility } from '../api/types.ts';
 import { ErrorNotice, Loading, Notice } from '../components/notice.tsx';
 import { Page } from '../components/page.tsx';
 import { Link, navigate } from '../router.tsx';
@@ -11,6 +11,13 @@ import { useAsync } from '../use-async.ts';
 import { useSession } from '../use-session.ts';
 import { StatusBadge } from './admin-home.tsx';
 import { OperationsPanel } from './operations-panel.tsx';
+import { RollPanel } from './roll-panel.tsx';
+
+const eligibilityLabels: Record<Eligibility, string> = {
+  open: 'any signed-in voter',
+  verified_email: 'voters with a verified email address',
+  roll: 'voters on the voter roll',
+};
 
 export function ElectionAdmin({ electionId }: { electionId: string }) {
   const [state, reload] = useAsync(() => getElection(electionId), [electionId]);
@@ -27,6 +34,8 @@ export function ElectionAdmin({ electionId }: { electionId: string }) {
 function ElectionDetails({ election, reload }: { election: Election; reload: () => void }) {
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  // A roll upload is recorded in the history without changing the election's revision.
+  const [rollUploads, setRollUploads] = useState(0);
   const act = (action: () => Promise<unknown>, confirmText?: string) => async () => {
     if (confirmText && !window.confirm(confirmText)) return;
     setError(undefined);
@@ -57,6 +66,10 @@ function ElectionDetails({ election, reload }: { election: Election; reload: () 
           <div>
             <dt>Results</dt>
             <dd>{election.resultsVisibility === 'live' ? 'live' : 'after closing'}</dd>
+          </div>
+          <div>
+            <dt>Who can vote</dt>
+            <dd data-testid="election-eligibility">{eligibilityLabels[election.eligibility]}</dd>
           </div>
           <div>
             <dt>Anti-bot check</dt>
@@ -134,9 +147,10 @@ function ElectionDetails({ election, reload }: { election: Election; reload: () 
         </ol>
       </section>
 
+      <RollPanel election={election} onElectionChanged={reload} onUploaded={() => setRollUploads((n) => n + 1)} />
       {election.status !== 'draft' ? <OperationsPanel electionId={election.id} /> : null}
       <ExportButtons election={election} />
-      <History electionId={election.id} revision={election.revision ?? election.status} />
+      <History electionId={election.id} revision={`${election.revision ?? election.status}/${rollUploads}`} />
     </Page>
   );
 }

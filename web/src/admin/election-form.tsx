@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import type { Election, ElectionInput, ResultsVisibility } from '../api/types.ts';
+import type { Election, ElectionInput, Eligibility, ResultsVisibility } from '../api/types.ts';
 import { ErrorNotice } from '../components/notice.tsx';
 
 interface OptionDraft {
@@ -34,7 +34,7 @@ function fromLocalInput(value: string): string | null {
   return value ? new Date(value).toISOString() : null;
 }
 
-/** Create or edit a draft: questions, options, min/max, schedule, visibility. */
+/** Create or edit a draft: questions, options, min/max, schedule, visibility, who may vote. */
 export function ElectionForm({
   initial,
   submitLabel,
@@ -53,6 +53,7 @@ export function ElectionForm({
   const [closesAt, setClosesAt] = useState(toLocalInput(initial?.closesAt ?? null));
   const [visibility, setVisibility] = useState<ResultsVisibility>(initial?.resultsVisibility ?? 'live');
   const [requireChallenge, setRequireChallenge] = useState(initial?.requireChallenge ?? false);
+  const [eligibility, setEligibility] = useState<Eligibility>(initial?.eligibility ?? 'open');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
@@ -93,6 +94,7 @@ export function ElectionForm({
         closesAt: fromLocalInput(closesAt),
         resultsVisibility: visibility,
         requireChallenge,
+        eligibility,
       });
     } catch (err) {
       setError(err);
@@ -237,6 +239,15 @@ export function ElectionForm({
           <select value={visibility} onChange={(e) => setVisibility(e.target.value as ResultsVisibility)}>
             <option value="live">Live while voting</option>
             <option value="after_close">Only after closing</option>
+          </select>
+        </label>
+        <label>
+          Who can vote
+          <select value={eligibility} onChange={(e) => setEligibility(e.target.value as Eligibility)}>
+            <option value="open">Any signed-in voter</option>
+            <option value="verified_email">Voters with a verified email address</option>
+            {/* The roll is uploaded on the election's page once the draft exists. */}
+            <option value="roll">Only voters on the voter roll (upload it on the election's page)</option>
           </select>
         </label>
         <label className="check">

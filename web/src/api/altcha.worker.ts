@@ -4,11 +4,14 @@ import { deriveKey as webDeriveKey } from 'altcha-lib/algorithms/web/sha';
 import { sha256Chain } from './sha256-chain.ts';
 
 // One solver; the page runs several, each trying every n-th counter (counterStart/counterStep).
+// The server's challenges are deterministic: exactly one counter solves it, so exactly one worker
+// finds it and the page stops the others.
 
 interface WorkMessage {
   challenge: Challenge;
   counterStart: number;
   counterStep: number;
+  timeoutMs: number;
 }
 
 let attempts = 0;
@@ -30,14 +33,14 @@ async function deriveKey(parameters: ChallengeParameters, salt: Uint8Array, pass
 }
 
 self.onmessage = async (event: MessageEvent<WorkMessage>) => {
-  const { challenge, counterStart, counterStep } = event.data;
+  const { challenge, counterStart, counterStep, timeoutMs } = event.data;
   try {
     const solution = await solveChallenge({
       challenge,
       counterStart,
       counterStep,
       deriveKey,
-      timeout: 120_000,
+      timeout: timeoutMs,
     });
     postMessage({ type: 'done', solution, attempts });
   } catch (err) {

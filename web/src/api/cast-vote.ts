@@ -1,4 +1,4 @@
-import { passChallenge } from './altcha.ts';
+import { passChallenge, requiredLevel } from './altcha.ts';
 import { ApiError, json, NetworkError } from './http.ts';
 import { authorized } from './session.ts';
 import type { Receipt, Selection } from './types.ts';
@@ -48,6 +48,8 @@ export async function castVote(
 ): Promise<Receipt> {
   const key = idempotencyKey(electionId);
   let altcha: string | undefined;
+  // Challenges solved for this ballot: one when asked, one more if the server then names a higher level.
+  let solved = 0;
   for (let attempt = 1; ; attempt++) {
     onProgress({ phase: 'sending', attempt });
     try {
@@ -77,8 +79,16 @@ export async function castVote(
         await wait(ms, signal);
         continue;
       }
-      if (err instanceof ApiError && err.code === 'challenge_required' && !altcha) {
-        altcha = await passChallenge((estimate) => onProgress({ phase: 'challenge', estimate }));
+      const level = requiredLevel(err);
+      const asked = err instanceof ApiError && (err.code === 'challenge_required' || (err.code === 'challenge_failed' && altcha));
+      if (asked && solved < 2) {
+        // The first answer names the level (it rises with this network's voters); a solution
+        // that lands after the level rose is answered with the new one.
+        altcha = await passChallenge('vote', {
+          ...(level !== undefined ? { level } : {}),
+          onProgress: (estimate) => onProgress({ phase: 'challenge', estimate }),
+        });
+        solved++;
         attempt--;
         continue;
       }

@@ -24,7 +24,7 @@ async function loadOrCreate(): Promise<DpopKey> {
   return { privateKey: pair.privateKey, jwk };
 }
 
-export function dpopKey(): Promise<DpopKey> {
+function dpopKey(): Promise<DpopKey> {
   current ??= loadOrCreate().catch((err) => {
     current = undefined;
     throw err;
@@ -37,7 +37,7 @@ async function sha256(text: string): Promise<string> {
 }
 
 /** `htu` is the URL as addressed, without query and fragment. */
-export function htuOf(url: string): string {
+function htuOf(url: string): string {
   const u = new URL(url, location.href);
   return `${u.origin}${u.pathname}`;
 }

@@ -22,7 +22,7 @@ export class NetworkError extends Error {
   override readonly name = 'NetworkError';
 }
 
-export function retryAfterSeconds(res: Response): number | undefined {
+function retryAfterSeconds(res: Response): number | undefined {
   const value = res.headers.get('retry-after');
   if (!value) return undefined;
   const seconds = Number(value);

@@ -39,7 +39,3 @@ export function loadKeyPair(): Promise<CryptoKeyPair | undefined> {
 export function saveKeyPair(pair: CryptoKeyPair): Promise<void> {
   return run<void>('readwrite', (s) => s.put(pair, keyName));
 }
-
-export function deleteKeyPair(): Promise<void> {
-  return run<void>('readwrite', (s) => s.delete(keyName));
-}

@@ -1,6 +1,6 @@
 import { createProof } from './dpop.ts';
 import { ApiError, apiUrl, json, send, toApiError } from './http.ts';
-import type { Me, TokenResponse } from './types.ts';
+import type { Me, SessionInfo, TokenResponse } from './types.ts';
 
 // Tokens live in localStorage so every tab shares one session. Both are bound to the DPoP key
 // (cnf.jkt), whose private half cannot leave IndexedDB, so a copied token is useless elsewhere.
@@ -69,10 +69,16 @@ export async function register(email: string, password: string, altcha: string):
   await json(await postJson('/v1/auth/register', { email, password, altcha }, false));
 }
 
-export async function login(email: string, password: string, altcha: string): Promise<Session> {
+/** Signs in; `otp` is the authenticator app's code for an account that has one (403 mfa_required without). */
+export async function login(email: string, password: string, altcha: string, otp?: string): Promise<Session> {
   const tokens = await json<TokenResponse>(
-    await postJson('/v1/auth/login', { email, password, altcha }, true),
+    await postJson('/v1/auth/login', { email, password, altcha, ...(otp ? { otp } : {}) }, true),
   );
+  return signInWith(tokens);
+}
+
+/** Keeps a token pair from any login (password or passkey) and reads who it is for. */
+export async function signInWith(tokens: TokenResponse): Promise<Session> {
   write(fromTokens(tokens));
   const me = await authorizedJson<Me>('GET', '/v1/auth/me');
   const session = { ...currentSession()!, me };
@@ -150,8 +156,121 @@ export async function authorized(method: string, path: string, options: CallOpti
   return attempt(await refresh(session));
 }
 
+/**
+ * The `Authorization` and `DPoP` headers `authorized` sends, for a call fetch cannot make (an
+ * upload that reports its progress goes through XMLHttpRequest). `url` is absolute (the proof's
+ * `htu`); `renew` takes a new token pair first, after the server answered 401 `invalid_token`.
+ */
+export async function authorizationHeaders(
+  method: string,
+  url: string,
+  options: { renew?: boolean } = {},
+): Promise<Record<string, string>> {
+  let session = currentSession();
+  if (!session) throw signedOut();
+  if (options.renew || session.expiresAt - Date.now() < 30_000) session = await refresh(session);
+  return {
+    authorization: `DPoP ${session.accessToken}`,
+    dpop: await createProof(method, url, session.accessToken),
+  };
+}
+
 export async function authorizedJson<T>(method: string, path: string, options?: CallOptions): Promise<T> {
   return json<T>(await authorized(method, path, options));
+}
+
+/** Asks for a password-reset code; the answer is the same whether the address is registered or not. */
+export async function forgotPassword(email: string): Promise<void> {
+  const res = await postJson('/v1/auth/password/forgot', { email }, false);
+  if (!res.ok) throw await toApiError(res);
+}
+
+/** Sets a new password with the mailed code; every session of the account ends. */
+export async function resetPassword(email: string, code: string, password: string): Promise<void> {
+  const res = await postJson('/v1/auth/password/reset', { email, code, password }, false);
+  if (!res.ok) throw await toApiError(res);
+}
+
+/** Mails the signed-in voter a 6-digit code (202); 429 with Retry-After within the resend cooldown. */
+export async function requestEmailCode(): Promise<void> {
+  const res = await authorized('POST', '/v1/auth/email/verification');
+  if (!res.ok) throw await toApiError(res);
+}
+
+/**
+ * Proves the address with the mailed code, then takes a new token pair at once: tokens issued from
+ * now on carry `email_verified: true`, and an election that needs it reads that claim.
+ */
+export async function verifyEmail(code: string): Promise<Session> {
+  await authorizedJson<{ emailVerified: true }>('POST', '/v1/auth/email/verify', { body: { code } });
+  return refreshAndReload();
+}
+
+/** A new token pair at once, and the caller read again: the session's token then carries what just changed. */
+async function refreshAndReload(): Promise<Session> {
+  const current = currentSession();
+  if (!current) throw signedOut();
+  const session = await refresh(current);
+  const me = await authorizedJson<Me>('GET', '/v1/auth/me');
+  const next = { ...session, me };
+  write(next);
+  return next;
+}
+
+/**
+ * Starts changing the address: the password (and the app's code, if set) again, and a 6-digit code
+ * goes to the new address (202; 429 with Retry-After within the resend cooldown). The answer is the
+ * same when the address already has an account: that mailbox then gets a notice, not a code.
+ */
+export async function requestEmailChange(email: string, password: string, otp?: string): Promise<void> {
+  const res = await authorized('POST', '/v1/auth/email/change', { body: { email, password, ...(otp ? { otp } : {}) } });
+  if (!res.ok) throw await toApiError(res);
+}
+
+/** Confirms the new address with its code; the account switches to it, verified, and new tokens say so. */
+export async function confirmEmailChange(code: string): Promise<Session> {
+  await authorizedJson<{ email: string; emailVerified: true }>('POST', '/v1/auth/email/change/confirm', { body: { code } });
+  return refreshAndReload();
+}
+
+/** Re-reads the caller (after a change to the account). */
+export async function reloadMe(): Promise<Me> {
+  const me = await authorizedJson<Me>('GET', '/v1/auth/me');
+  const session = currentSession();
+  if (session) write({ ...session, me });
+  return me;
+}
+
+export async function listSessions(): Promise<SessionInfo[]> {
+  return (await authorizedJson<{ sessions: SessionInfo[] }>('GET', '/v1/auth/sessions')).sessions;
+}
+
+async function noContent(res: Response): Promise<void> {
+  if (!res.ok) throw await toApiError(res);
+}
+
+export async function endSession(id: string): Promise<void> {
+  await noContent(await authorized('DELETE', `/v1/auth/sessions/${encodeURIComponent(id)}`));
+}
+
+/** Every session ends, this one included. */
+export async function endAllSessions(): Promise<void> {
+  await noContent(await authorized('DELETE', '/v1/auth/sessions'));
+  write(null);
+}
+
+export async function startTotp(): Promise<{ secret: string; otpauthUri: string }> {
+  return authorizedJson('POST', '/v1/auth/mfa/totp');
+}
+
+export async function confirmTotp(code: string): Promise<void> {
+  await authorizedJson('POST', '/v1/auth/mfa/totp/confirm', { body: { code } });
+  await reloadMe();
+}
+
+export async function deleteAccount(password: string, otp?: string): Promise<void> {
+  await noContent(await authorized('DELETE', '/v1/auth/account', { body: { password, ...(otp ? { otp } : {}) } }));
+  write(null);
 }
 
 export async function logout(): Promise<void> {

@@ -2,6 +2,8 @@
 
 export type ElectionStatus = 'draft' | 'open' | 'closed';
 export type ResultsVisibility = 'live' | 'after_close';
+/** Who may vote: any signed-in voter, verified email addresses only, or the voter roll only. */
+export type Eligibility = 'open' | 'verified_email' | 'roll';
 
 export interface Option {
   id: string;
@@ -26,6 +28,7 @@ export interface Election {
   closesAt: string | null;
   resultsVisibility: ResultsVisibility;
   requireChallenge: boolean;
+  eligibility: Eligibility;
   createdAt: string;
   revision?: number;
 }
@@ -43,6 +46,7 @@ export interface ElectionInput {
   closesAt?: string | null;
   resultsVisibility?: ResultsVisibility;
   requireChallenge?: boolean;
+  eligibility?: Eligibility;
 }
 
 export interface Selection {
@@ -80,6 +84,18 @@ export interface Me {
   voterId: string;
   email: string;
   roles: ('voter' | 'admin')[];
+  /** The address is proven (tokens then carry email_verified: true). */
+  emailVerified: boolean;
+  /** An authenticator app is set up: sign-in asks for its code. */
+  mfa: { totp: boolean };
+}
+
+export interface SessionInfo {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  amr: string[];
+  current: boolean;
 }
 
 export interface HistoryEntry {
@@ -98,4 +114,17 @@ export interface Problem {
   code: string;
   receiptId?: string;
   [extension: string]: unknown;
+}
+
+/** `GET /v1/elections/:id/roll`: distinct addresses on the roll, ballots counted. */
+export interface RollSummary {
+  size: number;
+  voted: number;
+}
+
+/** `PUT /v1/elections/:id/roll`: the new roll's size, how many were not on the last one, lines that were not an address. */
+export interface RollUploaded {
+  size: number;
+  added: number;
+  invalid: number;
 }

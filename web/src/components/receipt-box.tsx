@@ -10,7 +10,7 @@ export function ReceiptBox({ receiptId, countedAt }: { receiptId: string; counte
       </div>
       {countedAt ? <p className="muted">Counted at {new Date(countedAt).toLocaleString()}</p> : null}
       <p className="muted small">
-        Keep it: it identifies your counted ballot. "My vote" shows it, and the export of the closed election lists it (without your identity).
+        Keep it: it identifies your counted ballot. Anyone can check it in the public audit log, which never shows who voted.
       </p>
     </div>
   );

@@ -33,6 +33,14 @@ export function VoteError({ error, election }: { error: unknown; election: Elect
       </Notice>
     );
   }
+  if (code === 'email_not_verified' && error instanceof ApiError) {
+    return (
+      <div data-testid="email-not-verified">
+        <Notice kind="warning">Verify your email address to vote in this election. Nothing was counted.</Notice>
+        {error.problem.detail ? <p className="muted small">{error.problem.detail}</p> : null}
+      </div>
+    );
+  }
   if (code === 'election_not_open') {
     return (
       <>

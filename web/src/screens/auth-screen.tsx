@@ -1,7 +1,8 @@
 import { type FormEvent, useState } from 'react';
-import { passChallenge } from '../api/altcha.ts';
+import { type ChallengePurpose, withChallenge } from '../api/altcha.ts';
 import { ApiError } from '../api/http.ts';
 import { describeError } from '../api/messages.ts';
+import { describePasskeyError, passkeyAssertion, passkeyLogin, passkeysSupported } from '../api/passkeys.ts';
 import { login, register } from '../api/session.ts';
 import { ChallengeProgress } from '../components/challenge-progress.tsx';
 import { Notice } from '../components/notice.tsx';
@@ -14,14 +15,25 @@ type Phase = { step: 'idle' } | { step: 'challenge'; estimate: number; label: st
 export function AuthScreen({ mode, next }: { mode: 'login' | 'register'; next: string }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  // Shown once the server says the account needs its authenticator app's code.
+  const [needsOtp, setNeedsOtp] = useState(false);
+  const [otp, setOtp] = useState('');
   const [phase, setPhase] = useState<Phase>({ step: 'idle' });
   const [error, setError] = useState<string>();
   const busy = phase.step !== 'idle';
   const registering = mode === 'register';
   const safeNext = next.startsWith('/') && !next.startsWith('//') ? next : '/';
 
-  const solve = (label: string) =>
-    passChallenge((estimate) => setPhase({ step: 'challenge', estimate, label }));
+  // Solves a challenge for `purpose`, sends, and follows a refusal that asks for a harder one.
+  const withCheck = <T,>(purpose: ChallengePurpose, label: string, send: (altcha: string) => Promise<T>) =>
+    withChallenge(
+      purpose,
+      (altcha) => {
+        setPhase({ step: 'sending' });
+        return send(altcha);
+      },
+      (estimate) => setPhase({ step: 'challenge', estimate, label }),
+    );
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -32,21 +44,39 @@ export function AuthScreen({ mode, next }: { mode: 'login' | 'register'; next: s
     }
     try {
       if (registering) {
-        const altcha = await solve('Checking this browser is not a bot');
-        setPhase({ step: 'sending' });
-        await register(email, password, altcha);
+        await withCheck('register', 'Checking this browser is not a bot', (altcha) =>
+          register(email, password, altcha),
+        );
       }
-      const altcha = await solve(
+      await withCheck(
+        'login',
         registering ? 'Account created. Signing you in' : 'Checking this browser is not a bot',
+        (altcha) => login(email, password, altcha, needsOtp ? otp : undefined),
       );
-      setPhase({ step: 'sending' });
-      await login(email, password, altcha);
       navigate(safeNext, { replace: true });
     } catch (err) {
       setPhase({ step: 'idle' });
-      if (err instanceof ApiError && err.code === 'email_taken') {
+      if (err instanceof ApiError && err.code === 'mfa_required') {
+        setError(needsOtp ? 'That code is wrong or was already used. Enter the current one.' : undefined);
+        setNeedsOtp(true);
+        setOtp('');
+      } else if (err instanceof ApiError && err.code === 'email_taken') {
         setError('That email is already registered. Sign in instead.');
       } else setError(describeError(err));
+    }
+  };
+
+  // A passkey needs no email or password: the browser offers the passkeys it has for this site.
+  const signInWithPasskey = async () => {
+    setError(undefined);
+    setPhase({ step: 'sending' });
+    try {
+      const assertion = await passkeyAssertion();
+      await withCheck('login', 'Checking this browser is not a bot', (altcha) => passkeyLogin(assertion, altcha));
+      navigate(safeNext, { replace: true });
+    } catch (err) {
+      setPhase({ step: 'idle' });
+      setError(describePasskeyError(err) ?? describeError(err));
     }
   };
 
@@ -85,6 +115,23 @@ export function AuthScreen({ mode, next }: { mode: 'login' | 'register'; next: s
             </span>
           ) : null}
         </label>
+        {needsOtp ? (
+          <label>
+            Code from your authenticator app
+            <input
+              name="otp"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              pattern="[0-9]{6}"
+              maxLength={6}
+              required
+              autoFocus
+              value={otp}
+              onChange={(e) => setOtp(e.target.value.replace(/\D/g, ''))}
+              disabled={busy}
+            />
+          </label>
+        ) : null}
         {error ? <Notice kind="error">{error}</Notice> : null}
         {phase.step === 'challenge' ? (
           <ChallengeProgress estimate={phase.estimate} label={phase.label} />
@@ -97,6 +144,16 @@ export function AuthScreen({ mode, next }: { mode: 'login' | 'register'; next: s
         <button type="submit" disabled={busy}>
           {registering ? 'Create account' : 'Sign in'}
         </button>
+        {registering || !passkeysSupported() ? null : (
+          <button type="button" className="secondary" disabled={busy} onClick={() => void signInWithPasskey()}>
+            Sign in with a passkey
+          </button>
+        )}
+        {registering ? null : (
+          <p className="muted">
+            <Link href="/reset-password">Forgot your password?</Link>
+          </p>
+        )}
         <p className="muted">
           {registering ? 'Already registered? ' : 'New here? '}
           <Link href={other}>{registering ? 'Sign in' : 'Create an account'}</Link>

@@ -7,6 +7,7 @@ import { ChallengeProgress } from '../components/challenge-progress.tsx';
 import { ErrorNotice, Loading, Notice } from '../components/notice.tsx';
 import { Page } from '../components/page.tsx';
 import { ReceiptBox } from '../components/receipt-box.tsx';
+import { VerifyEmail } from '../components/verify-email.tsx';
 import { VoteError } from '../components/vote-error.tsx';
 import { ElectionLinks } from '../components/election-links.tsx';
 import { Link, navigate } from '../router.tsx';
@@ -66,6 +67,7 @@ function BallotForm({ election, signedIn }: { election: Election; signedIn: bool
   const [showErrors, setShowErrors] = useState(false);
   const [progress, setProgress] = useState<VoteProgress>();
   const [error, setError] = useState<unknown>();
+  const session = useSession();
   const formRef = useRef<HTMLFormElement>(null);
   const busy = progress !== undefined;
 
@@ -119,9 +121,12 @@ function BallotForm({ election, signedIn }: { election: Election; signedIn: bool
     );
   }
 
+  // An election for verified addresses: the voter proves theirs here, before casting.
+  const mustVerify = election.eligibility === 'verified_email' && session?.me !== undefined && !session.me.emailVerified;
   return (
     <Page title={election.title}>
       {election.description ? <p>{election.description}</p> : null}
+      {mustVerify && session?.me ? <VerifyEmail email={session.me.email} onVerified={() => setError(undefined)} /> : null}
       {!signedIn ? (
         <Notice kind="info">
           <Link href={`/login?next=${encodeURIComponent(`/elections/${election.id}`)}`}>Sign in</Link> or{' '}

@@ -1,10 +1,14 @@
+import { useEffect } from 'react';
 import { getElection, myVote } from '../api/elections.ts';
 import { ApiError } from '../api/http.ts';
+import { ElectionLinks } from '../components/election-links.tsx';
+import { LogCheck } from '../components/log-check.tsx';
 import { ErrorNotice, Loading, Notice } from '../components/notice.tsx';
 import { Page } from '../components/page.tsx';
 import { ReceiptBox } from '../components/receipt-box.tsx';
 import { Link } from '../router.tsx';
 import { useAsync } from '../use-async.ts';
+import { useReceiptLogCheck } from '../use-receipt-log-check.ts';
 import { useSession } from '../use-session.ts';
 
 export function MyVoteScreen({ electionId }: { electionId: string }) {
@@ -17,6 +21,11 @@ export function MyVoteScreen({ electionId }: { electionId: string }) {
     });
     return { election, vote };
   }, [electionId]);
+  const { view, check } = useReceiptLogCheck(electionId);
+  const receiptId = state.status === 'done' ? state.value.vote?.receiptId : undefined;
+  useEffect(() => {
+    if (receiptId) check(receiptId);
+  }, [receiptId, check]);
   if (!session) {
     return (
       <Page title="My vote">
@@ -41,6 +50,7 @@ export function MyVoteScreen({ electionId }: { electionId: string }) {
         <>
           <Notice kind="success">Your ballot is counted.</Notice>
           <ReceiptBox receiptId={vote.receiptId} countedAt={vote.countedAt} />
+          <LogCheck view={view} onRecheck={() => check(vote.receiptId)} />
           <dl className="card my-choices">
             {election.questions.map((q) => {
               const chosen = vote.selections.find((s) => s.questionId === q.id)?.optionIds ?? [];
@@ -62,6 +72,7 @@ export function MyVoteScreen({ electionId }: { electionId: string }) {
           ) : null}
         </Notice>
       )}
+      <ElectionLinks election={election} current="mine" />
     </Page>
   );
 }

@@ -62,9 +62,14 @@ export function ResultsScreen({ electionId, presenter }: { electionId: string; p
     <Page
       title={title}
       actions={
-        <Link className="button secondary" href={`/elections/${electionId}/results?present=1`}>
-          Presenter mode
-        </Link>
+        <>
+          <Link className="button secondary" href={`/elections/${electionId}/audit`}>
+            Public audit log
+          </Link>
+          <Link className="button secondary" href={`/elections/${electionId}/results?present=1`}>
+            Presenter mode
+          </Link>
+        </>
       }
     >
       {body}

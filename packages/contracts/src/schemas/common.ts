@@ -16,6 +16,12 @@ export const Problem = Type.Object(
     code: Type.Union(Object.keys(problemCatalogue).map((code) => Type.Literal(code))),
     instance: Type.Optional(Type.String()),
     requestId: Type.Optional(Type.String()),
+    challengeLevel: Type.Optional(
+      Type.Integer({
+        description:
+          'challenge_failed / challenge_required: the proof-of-work level needed; fetch GET /v1/auth/challenge?purpose=…&level=<this>',
+      }),
+    ),
   },
   { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' },
 );

@@ -19,6 +19,11 @@ export const ElectionStatus = Type.Union([
   Type.Literal('closed'),
 ]);
 export const ResultsVisibility = Type.Union([Type.Literal('live'), Type.Literal('after_close')]);
+/** Who may vote (API.md, "Eligibility and verified identity"). */
+export const Eligibility = Type.Union([Type.Literal('open'), Type.Literal('verified_email'), Type.Literal('roll')], {
+  description:
+    'open: any signed-in voter; verified_email: voters whose email address is verified; roll: voters whose verified email is on the election\'s voter roll',
+});
 
 export const OptionInput = strictObject({ label: Label });
 export const QuestionInput = strictObject({
@@ -36,6 +41,7 @@ const electionFields = {
   closesAt: Type.Optional(Type.Union([Timestamp, Type.Null()])),
   resultsVisibility: Type.Optional(ResultsVisibility),
   requireChallenge: Type.Optional(Type.Boolean()),
+  eligibility: Type.Optional(Eligibility),
 };
 
 export const CreateElectionBody = strictObject(electionFields);
@@ -60,6 +66,7 @@ export const Election = Type.Object({
   closesAt: Type.Union([Timestamp, Type.Null()]),
   resultsVisibility: ResultsVisibility,
   requireChallenge: Type.Boolean(),
+  eligibility: Eligibility,
   createdAt: Timestamp,
   revision: Type.Integer({ description: 'Increases with every change' }),
 });
@@ -82,3 +89,16 @@ export const HistoryEntry = Type.Object({
   changes: Type.Record(Type.String(), Type.Unknown()),
 });
 export const History = Type.Object({ items: Type.Array(HistoryEntry) });
+
+export const RollUploaded = Type.Object({
+  size: Type.Integer({ description: 'Distinct valid addresses on the roll now' }),
+  added: Type.Integer({ description: 'How many of them were not on the roll before' }),
+  invalid: Type.Integer({ description: 'Lines that were not an email address (not on the roll)' }),
+});
+
+export const RollSummary = Type.Object({
+  size: Type.Integer({ description: 'Distinct addresses on the roll (0 without a roll)' }),
+  voted: Type.Integer({
+    description: 'Ballots counted in the election; in a roll election each was on the roll when it was cast',
+  }),
+});

@@ -11,7 +11,7 @@ export interface StoredElection {
   publishedRevision: number;
 }
 
-export type HistoryAction = 'create' | 'edit' | 'open' | 'close' | 'delete';
+export type HistoryAction = 'create' | 'edit' | 'open' | 'close' | 'delete' | 'roll';
 
 export interface HistoryEntry {
   electionId: string;
@@ -21,7 +21,7 @@ export interface HistoryEntry {
 }
 
 const columns =
-  'id, title, description, status, questions, opens_at, closes_at, results_visibility, require_challenge, created_at, revision, published_revision, deleted_at';
+  'id, title, description, status, questions, opens_at, closes_at, results_visibility, require_challenge, eligibility, created_at, revision, published_revision, deleted_at';
 
 interface Row {
   id: string;
@@ -33,6 +33,7 @@ interface Row {
   closes_at: Date | null;
   results_visibility: Election['resultsVisibility'];
   require_challenge: boolean;
+  eligibility: Election['eligibility'];
   created_at: Date;
   revision: number;
   published_revision: number;
@@ -51,6 +52,7 @@ function toStored(row: Row): StoredElection {
       closesAt: row.closes_at?.toISOString() ?? null,
       resultsVisibility: row.results_visibility,
       requireChallenge: row.require_challenge,
+      eligibility: row.eligibility,
       createdAt: row.created_at.toISOString(),
       revision: row.revision,
     },
@@ -71,8 +73,8 @@ export class ElectionRepository {
 
   async insert(tx: Tx, id: string, definition: Definition, seedKey?: string): Promise<StoredElection> {
     const result = await tx.unsafe(
-      `insert into ballot.elections (id, title, description, status, questions, opens_at, closes_at, results_visibility, require_challenge, seed_key)
-       values ($1, $2, $3, 'draft', $4::jsonb, $5, $6, $7, $8, $9)
+      `insert into ballot.elections (id, title, description, status, questions, opens_at, closes_at, results_visibility, require_challenge, eligibility, seed_key)
+       values ($1, $2, $3, 'draft', $4::jsonb, $5, $6, $7, $8, $9, $10)
        returning ${columns}`,
       [
         id,
@@ -84,6 +86,7 @@ export class ElectionRepository {
         definition.closesAt,
         definition.resultsVisibility,
         definition.requireChallenge,
+        definition.eligibility,
         seedKey ?? null,
       ],
     );
@@ -94,7 +97,7 @@ export class ElectionRepository {
     const result = await tx.unsafe(
       `update ballot.elections
           set title = $2, description = $3, questions = $4::jsonb, opens_at = $5, closes_at = $6,
-              results_visibility = $7, require_challenge = $8, revision = revision + 1, updated_at = now()
+              results_visibility = $7, require_challenge = $8, eligibility = $9, revision = revision + 1, updated_at = now()
         where id = $1
        returning ${columns}`,
       [
@@ -107,6 +110,7 @@ export class ElectionRepository {
         definition.closesAt,
         definition.resultsVisibility,
         definition.requireChallenge,
+        definition.eligibility,
       ],
     );
     return rows(result)[0]!;
@@ -153,8 +157,15 @@ export class ElectionRepository {
    * the scheduler, a double click) waits for the row lock, re-checks the condition and matches none.
    */
   async transition(tx: Tx, id: string, from: ElectionStatus, to: ElectionStatus) {
+    // A transition by hand pins the time it happened (API.md, Elections): opening sets opens_at and
+    // closing sets closes_at to now, so the status and the times never disagree and a vote-api that
+    // missed the config change still stops taking ballots at the close.
     const result = await tx.unsafe(
-      `update ballot.elections set status = $3, revision = revision + 1, updated_at = now()
+      `update ballot.elections
+          set status = $3,
+              opens_at = case when $3 = 'open' then now() else opens_at end,
+              closes_at = case when $3 = 'closed' then now() else closes_at end,
+              revision = revision + 1, updated_at = now()
         where id = $1 and status = $2 and deleted_at is null
        returning ${columns}`,
       [id, from, to],
@@ -207,6 +218,24 @@ export class ElectionRepository {
     return (
       result as unknown as { at: Date; actor: string; action: string; changes: Record<string, unknown> }[]
     ).map((r) => ({ at: r.at.toISOString(), actor: r.actor, action: r.action, changes: r.changes }));
+  }
+
+  /** History entries not yet acknowledged by ELECTION_EVENTS, oldest first. */
+  async unpublishedHistory(limit: number): Promise<{ seq: number; electionId: string; action: HistoryAction; at: Date }[]> {
+    const result = await this.sql.unsafe(
+      `select seq, election_id, action, at from ballot.history where published_at is null order by seq limit $1`,
+      [limit],
+    );
+    return (result as unknown as { seq: string; election_id: string; action: HistoryAction; at: Date }[]).map((r) => ({
+      seq: Number(r.seq),
+      electionId: r.election_id,
+      action: r.action,
+      at: r.at,
+    }));
+  }
+
+  async markHistoryPublished(seq: number): Promise<void> {
+    await this.sql.unsafe('update ballot.history set published_at = now() where seq = $1', [seq]);
   }
 
   /** Ids of elections whose latest revision is not known to be in the KV bucket yet. */

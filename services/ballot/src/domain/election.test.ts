@@ -22,7 +22,7 @@ const problemsOf = (input: DefinitionInput) => {
 };
 
 describe('defineElection', () => {
-  test('trims text, defaults to pick-exactly-one, live results, no challenge, and mints ids', () => {
+  test('trims text, defaults to pick-exactly-one, live results, no challenge, open eligibility, and mints ids', () => {
     const d = defineElection(
       aDefinition({
         title: '  T ',
@@ -35,6 +35,7 @@ describe('defineElection', () => {
     assert.equal(d.description, '');
     assert.equal(d.resultsVisibility, 'live');
     assert.equal(d.requireChallenge, false);
+    assert.equal(d.eligibility, 'open');
     const q = d.questions[0]!;
     assert.deepEqual([q.title, q.minSelections, q.maxSelections], ['Q', 1, 1]);
     assert.deepEqual(
@@ -69,11 +70,18 @@ describe('defineElection', () => {
   });
 
   test('a partial change keeps the rest of the base definition', () => {
-    const base = defineElection(aDefinition({ requireChallenge: true }), undefined, context);
+    const base = defineElection(aDefinition({ requireChallenge: true, eligibility: 'roll' }), undefined, context);
     const next = defineElection({ title: 'New' }, base, context);
     assert.equal(next.title, 'New');
     assert.equal(next.requireChallenge, true);
+    assert.equal(next.eligibility, 'roll');
     assert.deepEqual(next.questions, base.questions);
     assert.deepEqual(changesBetween(base, next), { title: { from: 'T', to: 'New' } });
+    const verified = defineElection({ eligibility: 'verified_email' }, base, context);
+    assert.deepEqual(changesBetween(base, verified), { eligibility: { from: 'roll', to: 'verified_email' } });
+  });
+
+  test('eligibility outside open, verified_email and roll is refused', () => {
+    assert.match(problemsOf(aDefinition({ eligibility: 'everyone' as never })).join(), /eligibility must be/);
   });
 });

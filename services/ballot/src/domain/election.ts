@@ -22,13 +22,23 @@ export interface DefinitionInput {
   closesAt?: string | null;
   resultsVisibility?: 'live' | 'after_close';
   requireChallenge?: boolean;
+  eligibility?: Election['eligibility'];
 }
 
 /** The editable part of an election: what create sets and PATCH changes. */
 export type Definition = Pick<
   Election,
-  'title' | 'description' | 'questions' | 'opensAt' | 'closesAt' | 'resultsVisibility' | 'requireChallenge'
+  | 'title'
+  | 'description'
+  | 'questions'
+  | 'opensAt'
+  | 'closesAt'
+  | 'resultsVisibility'
+  | 'requireChallenge'
+  | 'eligibility'
 >;
+
+const eligibilities: readonly string[] = ['open', 'verified_email', 'roll'] satisfies Election['eligibility'][];
 
 export class InvalidDefinition extends Error {
   constructor(readonly problems: string[]) {
@@ -84,6 +94,9 @@ export function defineElection(
   if (resultsVisibility !== 'live' && resultsVisibility !== 'after_close')
     problems.push('resultsVisibility must be "live" or "after_close"');
 
+  const eligibility = input.eligibility ?? base?.eligibility ?? 'open';
+  if (!eligibilities.includes(eligibility)) problems.push('eligibility must be "open", "verified_email" or "roll"');
+
   if (problems.length > 0) throw new InvalidDefinition(problems);
   return {
     title: title!,
@@ -93,6 +106,7 @@ export function defineElection(
     closesAt,
     resultsVisibility,
     requireChallenge: input.requireChallenge ?? base?.requireChallenge ?? false,
+    eligibility,
   };
 }
 

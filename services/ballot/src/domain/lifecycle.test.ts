@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isEditable, isExportable, nextStatus } from './lifecycle.ts';
+import { isEditable, transitionRule } from './lifecycle.ts';
 
 describe('lifecycle draft -> open -> closed', () => {
-  test('only forward, one step at a time', () => {
-    assert.equal(nextStatus('draft', 'open'), 'open');
-    assert.equal(nextStatus('open', 'close'), 'closed');
-    assert.equal(nextStatus('draft', 'close'), undefined);
-    assert.equal(nextStatus('open', 'open'), undefined);
-    assert.equal(nextStatus('closed', 'open'), undefined);
-    assert.equal(nextStatus('closed', 'close'), undefined);
+  test('only forward, one step at a time: each transition needs exactly one status', () => {
+    // The repository moves an election only when its status is `from` (a conditional UPDATE), so
+    // these two rules are the whole lifecycle: nothing moves backwards or skips a step.
+    assert.deepEqual(transitionRule('open'), { from: 'draft', to: 'open' });
+    assert.deepEqual(transitionRule('close'), { from: 'open', to: 'closed' });
   });
 
-  test('only drafts are editable; only closed elections are exportable', () => {
+  test('only drafts are editable', () => {
     assert.deepEqual((['draft', 'open', 'closed'] as const).map(isEditable), [true, false, false]);
-    assert.deepEqual((['draft', 'open', 'closed'] as const).map(isExportable), [false, false, true]);
   });
 });

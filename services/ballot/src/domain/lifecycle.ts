@@ -13,18 +13,7 @@ export function transitionRule(transition: Transition): { from: Status; to: Stat
   return transitions[transition];
 }
 
-/** The status after `transition`, or undefined when it is not allowed from `status`. */
-export function nextStatus(status: Status, transition: Transition): Status | undefined {
-  const rule = transitions[transition];
-  return rule.from === status ? rule.to : undefined;
-}
-
 /** Only a draft may be edited or deleted: once open, voters rely on the definition. */
 export function isEditable(status: Status): boolean {
   return status === 'draft';
-}
-
-/** Ballots are final, and so exportable, only once the election is closed. */
-export function isExportable(status: Status): boolean {
-  return status === 'closed';
 }

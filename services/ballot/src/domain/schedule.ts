@@ -20,20 +20,3 @@ export function scheduleProblem(
     return 'closesAt must be in the future';
   return undefined;
 }
-
-export type DueAction = 'open' | 'close';
-
-/**
- * What the scheduler must do to an election now. The scheduler applies exactly this rule as a
- * conditional UPDATE in PostgreSQL (`status = 'draft' and opens_at <= now()`), so whichever replica
- * gets there first moves it and every other replica's update matches no row.
- */
-export function dueAction(
-  election: { status: 'draft' | 'open' | 'closed' } & Schedule,
-  now: Date,
-): DueAction | undefined {
-  const t = now.getTime();
-  if (election.status === 'draft' && election.opensAt && Date.parse(election.opensAt) <= t) return 'open';
-  if (election.status === 'open' && election.closesAt && Date.parse(election.closesAt) <= t) return 'close';
-  return undefined;
-}

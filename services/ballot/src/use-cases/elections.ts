@@ -89,8 +89,9 @@ export class Elections {
   private async transition(id: string, transition: Transition, caller: Caller): Promise<Election> {
     const { from, to } = transitionRule(transition);
     const moved = await this.repository.transaction(async (tx) => {
-      const done = await this.repository.transition(tx, id, from, to);
-      if (done) await this.repository.record(tx, [statusEntry(done, transition, from, caller.actor)]);
+      const before = await this.repository.findForUpdate(tx, id);
+      const done = before && (await this.repository.transition(tx, id, from, to));
+      if (done) await this.repository.record(tx, [statusEntry(done, transition, from, caller.actor, before)]);
       return done;
     });
     if (!moved) {
@@ -177,11 +178,14 @@ function statusEntry(
   action: Transition,
   from: ElectionStatus,
   actor: string,
+  before?: StoredElection,
 ): HistoryEntry {
-  return {
-    electionId: stored.election.id,
-    actor,
-    action,
-    changes: { status: { from, to: stored.election.status } },
-  };
+  const changes: Record<string, unknown> = { status: { from, to: stored.election.status } };
+  // A transition by hand pinned its time: the history says what it replaced.
+  for (const time of ['opensAt', 'closesAt'] as const) {
+    if (before && before.election[time] !== stored.election[time]) {
+      changes[time] = { from: before.election[time], to: stored.election[time] };
+    }
+  }
+  return { electionId: stored.election.id, actor, action, changes };
 }

@@ -1,5 +1,6 @@
+import type { ElectionEvent } from '@onevote/contracts';
 import type { Logger } from '@onevote/platform';
-import type { ElectionRepository } from '../adapters/election.repository.ts';
+import type { ElectionRepository, HistoryAction } from '../adapters/election.repository.ts';
 import type { Election } from '../domain/election.ts';
 
 /** The KV side of propagation (ElectionConfigPublisher implements it). */
@@ -8,8 +9,24 @@ export interface ConfigPublisher {
   remove(electionId: string): Promise<void>;
 }
 
+/** The event side: each history entry to ELECTION_EVENTS (ElectionEventsStream implements it). */
+export interface EventPublisher {
+  publish(event: ElectionEvent): Promise<void>;
+}
+
+const events: Record<HistoryAction, ElectionEvent['event']> = {
+  create: 'created',
+  edit: 'edited',
+  open: 'opened',
+  close: 'closed',
+  delete: 'deleted',
+  // Who may vote changed: in the public log too (a leaf kind verifiers may ignore, API.md).
+  roll: 'roll_replaced',
+};
+
 /**
- * Puts each election's latest committed state into the KV bucket. Called right after every commit;
+ * Puts each election's latest committed state into the KV bucket, and each history entry into
+ * ELECTION_EVENTS (for the audit log). Called right after every commit;
  * when that fails (NATS away), the row stays "publish pending" (published_revision < revision) and
  * the scheduler's tick publishes it again, so the bucket never stays stale.
  */
@@ -18,14 +35,20 @@ export class Propagation {
     private readonly repository: ElectionRepository,
     private readonly publisher: ConfigPublisher,
     private readonly logger: Logger,
+    private readonly eventPublisher?: EventPublisher,
     private readonly waitMs = 1000,
   ) {}
 
   /** Publishes the election's current row; errors are logged and left to the pending loop. */
   async afterCommit(id: string): Promise<void> {
-    const attempt = this.publish(id).catch((err) => {
-      this.logger.warn({ electionId: id, err: (err as Error).message }, 'publish failed; will retry');
-    });
+    const attempt = Promise.all([
+      this.publish(id).catch((err) => {
+        this.logger.warn({ electionId: id, err: (err as Error).message }, 'publish failed; will retry');
+      }),
+      this.publishEvents().catch((err) => {
+        this.logger.warn({ electionId: id, err: (err as Error).message }, 'event publish failed; will retry');
+      }),
+    ]);
     // The change is committed whatever NATS does: the caller waits a moment for the publish (so an
     // answer usually means "already in KV"), never for a NATS timeout.
     let timer: NodeJS.Timeout | undefined;
@@ -40,6 +63,24 @@ export class Propagation {
     if (stored.deleted) await this.publisher.remove(id);
     else await this.publisher.publish(stored.election);
     await this.repository.markPublished(id, stored.election.revision);
+  }
+
+  /**
+   * Publishes every history entry not yet acknowledged, oldest first (at least once: an entry is
+   * marked only after JetStream's ack, and its message id makes a repeat harmless).
+   */
+  async publishEvents(limit = 100): Promise<void> {
+    if (!this.eventPublisher) return;
+    for (const entry of await this.repository.unpublishedHistory(limit)) {
+      await this.eventPublisher.publish({
+        v: 1,
+        electionId: entry.electionId,
+        seq: entry.seq,
+        event: events[entry.action],
+        at: entry.at.toISOString(),
+      });
+      await this.repository.markHistoryPublished(entry.seq);
+    }
   }
 
   /** Publishes every pending election; returns how many are still pending after failures. */

@@ -1,17 +1,20 @@
 import type { Logger } from '@onevote/platform';
 import type { Elections } from './elections.ts';
 import type { Propagation } from './propagation.ts';
+import type { Rolls } from './rolls.ts';
 
 export interface SchedulerOptions {
   /** How often due elections are moved and pending publishes retried. */
   tickMs: number;
   /** How often every election is compared with the bucket (heals a bucket that lost data). */
   reconcileMs: number;
+  /** How often the voter rolls in Redis are checked against PostgreSQL (how fast a flushed one is back). */
+  rollSyncMs: number;
 }
 
 /**
  * The background loop of every replica: opens and closes elections on schedule, retries publishes
- * that failed, and now and then reconciles the whole bucket. Ticks never overlap; every replica
+ * that failed, now and then reconciles the whole bucket, and puts back voter rolls Redis lost. Ticks never overlap; every replica
  * runs one, and the conditional updates make each transition happen in exactly one of them.
  */
 export class Scheduler {
@@ -19,12 +22,14 @@ export class Scheduler {
   private running: Promise<void> | undefined;
   private stopped = true;
   private lastReconcile = 0;
+  private lastRollSync = 0;
 
   constructor(
     private readonly elections: Elections,
     private readonly propagation: Propagation,
     private readonly logger: Logger,
     private readonly options: SchedulerOptions,
+    private readonly rolls?: Pick<Rolls, 'sync'>,
   ) {}
 
   start(): void {
@@ -43,9 +48,14 @@ export class Scheduler {
     const { opened, closed } = await this.elections.applySchedule();
     if (opened.length || closed.length) this.logger.info({ opened, closed }, 'scheduled transitions');
     await this.propagation.publishPending();
+    await this.propagation.publishEvents();
     if (Date.now() - this.lastReconcile >= this.options.reconcileMs) {
       await this.propagation.reconcile();
       this.lastReconcile = Date.now();
+    }
+    if (this.rolls && Date.now() - this.lastRollSync >= this.options.rollSyncMs) {
+      await this.rolls.sync();
+      this.lastRollSync = Date.now();
     }
   }
 

@@ -1,105 +1,120 @@
 import { createHash } from 'node:crypto';
-import { AppError } from '@onevote/platform';
 import type { Redis } from 'ioredis';
-import {
-  type IRateLimiterRes,
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-} from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { clientNetwork } from '../domain/client-network.ts';
+import type { LoginFailures } from '../domain/challenge-policy.ts';
+import { consumeOr429, countOf, type Limiter, limiter, rateLimited, uncapped } from './counters.ts';
 
 export interface ThrottlePolicy {
   prefix: string;
   windowSeconds: number;
   lockoutSeconds: number;
-  perAccount: number;
-  perIp: number;
-  perSubnet: number;
-  registrationsPerIpPerHour: number;
+  /** Hard backstops: failures from one address or network before it is locked out (429). */
+  maxPerIp: number;
+  maxPerSubnet: number;
   challengesPerIpPerMinute: number;
 }
 
-type Limiter = RateLimiterRedis;
+const lockedOut = 'too many failed logins from this network; try again later';
 
 /**
- * Credential-stuffing defences (OWASP): separate failure counters per account, per client address
- * and per network (/24, /64), shared by every replica through Redis. Past a counter's limit the key
- * is locked out for a while. If Redis is away, per-process counters stand in (insurance), so login
- * keeps working and is still limited.
+ * Login failure counters (OWASP credential stuffing), shared by every replica through Redis: per
+ * account and client network (/24, /64), per account, per address and per network. The counts set
+ * the login challenge's level (domain/challenge-policy.ts). Only an address or a network is ever
+ * locked out, past a high backstop; an account never is, so nobody can lock its owner out by
+ * guessing from elsewhere.
  */
 export class LoginThrottle {
+  private readonly accountNetwork: Limiter;
   private readonly account: Limiter;
   private readonly ip: Limiter;
   private readonly subnet: Limiter;
-  private readonly registrations: Limiter;
   private readonly challenges: Limiter;
 
   constructor(
     redis: Redis,
     private readonly policy: ThrottlePolicy,
   ) {
-    const limiter = (name: string, points: number, duration: number, blockDuration: number) => {
-      const options = { keyPrefix: `${policy.prefix}rl:${name}`, points, duration, blockDuration };
-      return new RateLimiterRedis({
-        ...options,
-        storeClient: redis,
-        insuranceLimiter: new RateLimiterMemory(options),
-      });
-    };
-    const { windowSeconds: w, lockoutSeconds: l } = policy;
-    this.account = limiter('login-account', policy.perAccount, w, l);
-    this.ip = limiter('login-ip', policy.perIp, w, l);
-    this.subnet = limiter('login-net', policy.perSubnet, w, l);
-    this.registrations = limiter('register-ip', policy.registrationsPerIpPerHour, 3600, 0);
-    this.challenges = limiter('challenge-ip', policy.challengesPerIpPerMinute, 60, 0);
+    const { prefix, windowSeconds: duration, lockoutSeconds: blockDuration } = policy;
+    this.accountNetwork = limiter(redis, { prefix, name: 'login-account-net', points: uncapped, duration });
+    this.account = limiter(redis, { prefix, name: 'login-account', points: uncapped, duration });
+    this.ip = limiter(redis, { prefix, name: 'login-ip', points: policy.maxPerIp, duration, blockDuration });
+    this.subnet = limiter(redis, {
+      prefix,
+      name: 'login-net',
+      points: policy.maxPerSubnet,
+      duration,
+      blockDuration,
+    });
+    this.challenges = limiter(redis, {
+      prefix,
+      name: 'challenge-ip',
+      points: policy.challengesPerIpPerMinute,
+      duration: 60,
+    });
   }
 
-  /** Before checking a password: refuses with 429 while the account, address or network is locked. */
-  async assertLoginAllowed(email: string, ip: string): Promise<void> {
-    const checks: [Limiter, string, number][] = [
-      [this.account, accountKey(email), this.policy.perAccount],
-      [this.ip, ip, this.policy.perIp],
-      [this.subnet, clientNetwork(ip), this.policy.perSubnet],
-    ];
-    const states = await Promise.all(checks.map(([limiter, key]) => limiter.get(key)));
-    let waitMs = 0;
-    states.forEach((state, i) => {
-      if (state && state.consumedPoints > checks[i]![2]) waitMs = Math.max(waitMs, state.msBeforeNext);
-    });
-    if (waitMs > 0) throw rateLimited(waitMs, 'too many failed logins; try again later');
+  /** The failures from a client's address and network (for a login challenge asked without an email). */
+  async networkFailures(ip: string): Promise<LoginFailures> {
+    const [fromIp, fromSubnet] = await Promise.all([countOf(this.ip, ip), countOf(this.subnet, clientNetwork(ip))]);
+    return { ip: fromIp, subnet: fromSubnet };
   }
 
   /**
-   * Counts a failed login on every counter. Returns how many failures the account has in the
-   * window; throws 429 if this failure crossed a limit.
+   * Before checking a password: refuses with 429 while the address or network is locked out, else
+   * answers every count the login challenge level depends on.
+   */
+  async loginFailures(email: string, ip: string): Promise<LoginFailures> {
+    const network = clientNetwork(ip);
+    const account = accountKey(email);
+    const [ipState, subnetState, accountNetwork, accountTotal] = await Promise.all([
+      this.ip.get(ip),
+      this.subnet.get(network),
+      countOf(this.accountNetwork, `${account}:${network}`),
+      countOf(this.account, account),
+    ]);
+    let waitMs = 0;
+    for (const [state, max] of [
+      [ipState, this.policy.maxPerIp],
+      [subnetState, this.policy.maxPerSubnet],
+    ] as const) {
+      if (state && state.consumedPoints > max) waitMs = Math.max(waitMs, state.msBeforeNext);
+    }
+    if (waitMs > 0) throw rateLimited(waitMs, lockedOut);
+    return {
+      accountNetwork,
+      account: accountTotal,
+      ip: ipState?.consumedPoints ?? 0,
+      subnet: subnetState?.consumedPoints ?? 0,
+    };
+  }
+
+  /**
+   * Counts a failed login on every counter. Returns the failures of this account from this network
+   * in the window; throws 429 if this failure crossed an address or network backstop.
    */
   async recordFailure(email: string, ip: string): Promise<number> {
-    const results = await Promise.allSettled([
-      this.account.consume(accountKey(email)),
+    const network = clientNetwork(ip);
+    const account = accountKey(email);
+    const [pair, , ...addresses] = await Promise.allSettled([
+      this.accountNetwork.consume(`${account}:${network}`),
+      this.account.consume(account),
       this.ip.consume(ip),
-      this.subnet.consume(clientNetwork(ip)),
+      this.subnet.consume(network),
     ]);
-    const refused = results
+    const refused = addresses
       .map((r) => (r.status === 'rejected' && r.reason instanceof RateLimiterRes ? r.reason : undefined))
       .filter((r): r is RateLimiterRes => r !== undefined);
-    if (refused.length > 0) {
-      throw rateLimited(
-        Math.max(...refused.map((r) => r.msBeforeNext)),
-        'too many failed logins; try again later',
-      );
-    }
-    const first = results[0];
-    return first.status === 'fulfilled' ? first.value.consumedPoints : 0;
+    if (refused.length > 0) throw rateLimited(Math.max(...refused.map((r) => r.msBeforeNext)), lockedOut);
+    return pair.status === 'fulfilled' ? pair.value.consumedPoints : 0;
   }
 
-  /** OWASP: a successful login clears the account's failures (not the address's). */
-  async recordSuccess(email: string): Promise<void> {
-    await this.account.delete(accountKey(email));
-  }
-
-  async countRegistration(ip: string): Promise<void> {
-    await consumeOr429(this.registrations, ip, 'too many registrations from this address');
+  /**
+   * OWASP: a successful login clears the account's failures from this network. The account-wide
+   * count and the address's stay: a guesser elsewhere keeps paying.
+   */
+  async recordSuccess(email: string, ip: string): Promise<void> {
+    await this.accountNetwork.delete(`${accountKey(email)}:${clientNetwork(ip)}`);
   }
 
   async countChallenge(ip: string): Promise<void> {
@@ -110,20 +125,4 @@ export class LoginThrottle {
 /** Redis keys hold a hash of the email, never the email. */
 function accountKey(email: string): string {
   return createHash('sha256').update(email).digest('base64url').slice(0, 32);
-}
-
-async function consumeOr429(limiter: Limiter, key: string, detail: string): Promise<void> {
-  try {
-    await limiter.consume(key);
-  } catch (err) {
-    if (err instanceof RateLimiterRes) throw rateLimited(err.msBeforeNext, detail);
-    throw err;
-  }
-}
-
-function rateLimited(msBeforeNext: IRateLimiterRes['msBeforeNext'], detail: string): AppError {
-  return new AppError('rate_limited', {
-    detail,
-    retryAfter: Math.max(1, Math.ceil((msBeforeNext ?? 1000) / 1000)),
-  });
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Sql } from '@onevote/platform';
+import type { KeyVault, Sql } from '@onevote/platform';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { type PublicationPolicy, publishedKeys, retiredKeys, signingKey } from '../domain/key-ring.ts';
-import type { KeyVault } from './key-vault.ts';
 
 export const signingAlgorithm = 'ES256';
 

@@ -1,4 +1,4 @@
-export const minPasswordLength = 10;
+const minPasswordLength = 10;
 
 export type PasswordProblem = 'too_short' | 'too_common';
 

@@ -29,7 +29,9 @@ export async function seedAdmin(
   return created ? 'created' : 'exists';
 }
 
-export async function setAdmin(voters: VotersRepository, rawEmail: string, granted: boolean): Promise<void> {
+/** Grants or takes the admin role; returns the voter's id. */
+export async function setAdmin(voters: VotersRepository, rawEmail: string, granted: boolean): Promise<string> {
   const email = normaliseEmail(rawEmail);
   if (!(await voters.setRole(email, 'admin', granted))) throw new AdminError('no voter has that email');
+  return (await voters.byEmail(email))!.id;
 }

@@ -1,4 +1,4 @@
-import type { VerifiedProof } from '@onevote/auth';
+import type { Principal, VerifiedProof } from '@onevote/auth';
 import { invalidProof, invalidToken } from '@onevote/auth';
 import type { TokenPair } from './access-tokens.ts';
 import type { IdentityDeps } from './identity.ts';
@@ -20,10 +20,16 @@ export async function refreshTokens(
   switch (result.kind) {
     case 'rotated':
       outcome('rotated');
-      return deps.tokens.issue(result.voterId, result.roles, jkt, result.refreshToken);
+      return deps.tokens.issue(
+        { voterId: result.voterId, roles: result.roles, emailVerified: result.emailVerified, email: result.email, amr: result.amr, sessionId: result.familyId },
+        jkt,
+        result.refreshToken,
+      );
     case 'reused':
       outcome('reused');
       deps.logger.warn({ voterId: result.voterId }, 'spent refresh token presented again; family revoked');
+      // A stolen session: the access tokens already issued to it stop working on admin calls too.
+      await deps.revocations.revokeAllBefore(deps.tokens.issuer, result.voterId, deps.tokens.maxTtlSeconds);
       throw invalidToken('the refresh token was already used; its whole family is now revoked');
     case 'wrong_key':
       outcome('wrong_key');
@@ -34,9 +40,13 @@ export async function refreshTokens(
   }
 }
 
-/** Logout: revokes the refresh-token family of the caller's token. */
-export async function logOut(deps: IdentityDeps, input: { voterId: string; refreshToken: string }) {
-  if (!(await deps.refreshTokens.revokeFamily(input.refreshToken, input.voterId))) {
+/**
+ * Logout: revokes the refresh-token family of the caller's token, and the access token itself
+ * (admin calls refuse it at once; a voter's token is too short-lived to matter elsewhere).
+ */
+export async function logOut(deps: IdentityDeps, input: { principal: Principal; refreshToken: string }) {
+  if (!(await deps.refreshTokens.revokeFamily(input.refreshToken, input.principal.voterId))) {
     throw invalidToken('the refresh token is not one of yours');
   }
+  await deps.revocations.revokeToken(input.principal);
 }

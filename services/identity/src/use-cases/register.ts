@@ -1,4 +1,5 @@
 import { AppError } from '@onevote/platform';
+import { registrationLevel } from '../domain/challenge-policy.ts';
 import { isValidEmail, normaliseEmail } from '../domain/email.ts';
 import { passwordProblem, passwordProblemText } from '../domain/password-policy.ts';
 import { checkChallenge, type IdentityDeps, timed } from './identity.ts';
@@ -10,15 +11,22 @@ export interface RegisterInput {
   clientIp: string;
 }
 
-/** Cheapest checks first: address limit, input, then the challenge, then argon2id and the insert. */
+/**
+ * Cheapest checks first: the network's backstop, input, then the challenge (at the level the
+ * network's recent registrations call for), then argon2id and the insert. A registration counts
+ * towards its network's volume once its challenge passed, so only paid-for attempts raise it.
+ */
 export async function registerVoter(deps: IdentityDeps, input: RegisterInput): Promise<{ voterId: string }> {
   const outcome = (o: string) => deps.metrics.registrations.inc({ outcome: o });
-  try {
-    await deps.throttle.countRegistration(input.clientIp);
-  } catch (err) {
-    outcome('rate_limited');
-    throw err;
-  }
+  const limited = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      outcome('rate_limited');
+      throw err;
+    }
+  };
+  const volume = await limited(() => deps.registrations.volume(input.clientIp, { refuseWhenFull: true }));
   const email = normaliseEmail(input.email);
   if (!isValidEmail(email)) {
     outcome('invalid_request');
@@ -30,11 +38,15 @@ export async function registerVoter(deps: IdentityDeps, input: RegisterInput): P
     throw new AppError('weak_password', { detail: passwordProblemText[problem] });
   }
   try {
-    await checkChallenge(deps, input.altcha);
+    await checkChallenge(deps, input.altcha, {
+      purpose: 'register',
+      minLevel: registrationLevel(volume, deps.challengePolicy.registration),
+    });
   } catch (err) {
     outcome('challenge_failed');
     throw err;
   }
+  await limited(() => deps.registrations.count(input.clientIp));
   const hash = await timed(deps, 'hash', () => deps.hasher.hash(input.password));
   const voterId = await deps.voters.create(email, hash);
   if (!voterId) {

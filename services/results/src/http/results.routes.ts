@@ -1,11 +1,11 @@
-import type { Authenticator } from '@onevote/auth';
+import type { Authenticator, Principal } from '@onevote/auth';
 import { IdParams, routes } from '@onevote/contracts';
-import type { App } from '@onevote/platform';
+import { type App, AppError } from '@onevote/platform';
 import type { FastifyRequest } from 'fastify';
-import type { LiveResults } from '../live-results.ts';
+import type { LiveResults } from '../live-results/live-results.ts';
 import type { ResultsMetrics } from '../metrics.ts';
-import { type Viewer, viewResults } from '../view-results.ts';
-import { SseStream, type StreamLimits, type StreamRegistry, WsStream } from './streams.ts';
+import { type Viewer, viewResults } from '../use-cases/view-results.ts';
+import { SseStream, type StreamLimits, type StreamRegistry, streamLifetimeMs, WsStream } from './streams.ts';
 
 export interface ResultsRouteDeps {
   live: LiveResults;
@@ -14,6 +14,10 @@ export interface ResultsRouteDeps {
   metrics: ResultsMetrics;
   limits: StreamLimits;
   sseRetryMs: number;
+  /** A stream is ended after about this long; the client reconnects (with Last-Event-ID). */
+  maxStreamLifetimeSeconds: number;
+  /** How often an admin's stream re-checks that its token is neither revoked nor expired. */
+  adminRecheckMs: number;
 }
 
 // Public results may sit in a CDN for a second; a request with a token is keyed apart (an admin's
@@ -22,10 +26,13 @@ const publicCache = { 'cache-control': 'public, max-age=1', vary: 'authorization
 const privateCache = { 'cache-control': 'private, no-store', vary: 'authorization' };
 
 /** Only a request that carries a token is authenticated; an admin's token shows hidden results. */
-async function viewerOf(request: FastifyRequest, authenticator: Authenticator): Promise<Viewer> {
+async function viewerOf(
+  request: FastifyRequest,
+  authenticator: Authenticator,
+): Promise<Viewer & { principal?: Principal }> {
   if (request.headers.authorization === undefined) return { admin: false };
   const principal = await authenticator.authenticate(request);
-  return { admin: principal.roles.includes('admin') };
+  return { admin: principal.roles.includes('admin'), principal };
 }
 
 function ifNoneMatch(header: string | undefined, etag: string): boolean {
@@ -44,10 +51,44 @@ function lastEventId(header: string | string[] | undefined): number {
   return Number(value);
 }
 
+// The WebSocket handler runs after its preHandler; the viewer's token is handed over here.
+const principals = new WeakMap<FastifyRequest, Principal | undefined>();
+
 export function resultsRoutes(app: App, deps: ResultsRouteDeps): void {
   const { live, authenticator, streams, metrics, limits } = deps;
   const params = { params: IdParams };
   const retryHint = Buffer.from(`retry: ${deps.sseRetryMs}\n\n`);
+
+  /** Refuses a stream past the process's or the client's cap, before anything is held for it. */
+  const admit = (request: FastifyRequest) => {
+    const refusal = streams.refusal(request.clientIp);
+    if (refusal === 'process_full') {
+      throw new AppError('unavailable', { detail: 'this results process holds as many streams as it can', retryAfter: 5 });
+    }
+    if (refusal === 'client_full') {
+      throw new AppError('rate_limited', { detail: 'too many open result streams from this address', retryAfter: 10 });
+    }
+  };
+
+  /**
+   * Ends a stream after its lifetime (the client reconnects; Last-Event-ID means no frame is
+   * repeated) and, for an admin seeing hidden results, as soon as the token expires or is revoked.
+   */
+  const bound = (end: () => void, principal: Principal | undefined): (() => void) => {
+    const timers: NodeJS.Timeout[] = [setTimeout(end, streamLifetimeMs(deps.maxStreamLifetimeSeconds))];
+    if (principal?.roles.includes('admin')) {
+      timers.push(setTimeout(end, Math.max(0, principal.expiresAt * 1000 - Date.now())));
+      timers.push(
+        setInterval(() => {
+          authenticator.assertNotRevoked(principal).catch(end);
+        }, deps.adminRecheckMs),
+      );
+    }
+    for (const t of timers) t.unref();
+    return () => {
+      for (const t of timers) clearTimeout(t);
+    };
+  };
 
   app.get<{ Params: { id: string } }>(routes.results.url, { schema: params }, async (request, reply) => {
     const viewer = await viewerOf(request, authenticator);
@@ -65,8 +106,9 @@ export function resultsRoutes(app: App, deps: ResultsRouteDeps): void {
     { schema: params, exposeHeadRoute: false },
     async (request, reply) => {
       const viewer = await viewerOf(request, authenticator);
-      // Errors (404, 403) are answered as problem+json before the stream starts.
+      // Errors (404, 403, 429, 503) are answered as problem+json before the stream starts.
       await viewResults(live, request.params.id, viewer);
+      admit(request);
       reply.hijack();
       const res = reply.raw;
       request.raw.socket.setTimeout(0);
@@ -79,11 +121,13 @@ export function resultsRoutes(app: App, deps: ResultsRouteDeps): void {
       res.write(retryHint);
       // I4: the first frame goes out at once, unless the client already has this version.
       const stream = new SseStream(res, lastEventId(request.headers['last-event-id']), limits, metrics);
-      const unregister = streams.add(stream);
+      const unregister = streams.add(stream, request.clientIp);
+      const unbound = bound(() => stream.close(), viewer.principal);
       let unsubscribe: (() => void) | undefined;
       let gone = false;
       res.on('close', () => {
         gone = true;
+        unbound();
         unsubscribe?.();
         unregister();
       });
@@ -107,15 +151,19 @@ export function resultsRoutes(app: App, deps: ResultsRouteDeps): void {
       preHandler: async (request) => {
         const viewer = await viewerOf(request, authenticator);
         await viewResults(live, request.params.id, viewer);
+        admit(request);
+        principals.set(request, viewer.principal);
       },
     },
     async (socket, request) => {
       const stream = new WsStream(socket, limits, metrics);
-      const unregister = streams.add(stream);
+      const unregister = streams.add(stream, request.clientIp);
+      const unbound = bound(() => stream.close(), principals.get(request));
       let unsubscribe: (() => void) | undefined;
       let gone = false;
       socket.on('close', () => {
         gone = true;
+        unbound();
         unsubscribe?.();
         unregister();
       });

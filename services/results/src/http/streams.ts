@@ -1,11 +1,23 @@
 import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
-import type { Snapshot, Subscriber } from '../live-results.ts';
+import type { Snapshot, Subscriber } from '../live-results/live-results.ts';
 import type { ResultsMetrics, Transport } from '../metrics.ts';
 
 export interface StreamLimits {
-  /** Bytes a client may leave unread; past it the connection is cut (held at most: this + one frame). */
+  /**
+   * Bytes a client may leave unread, at least; past it the connection is cut (held at most: this
+   * + one frame). A few frames of the election are always allowed, so a big ballot is not cut at
+   * its first frame.
+   */
   maxBufferedBytes: number;
+}
+
+/** Frames of backlog a slow client may have before it is cut, whatever their size. */
+const framesOfBacklog = 3;
+
+/** How long one stream lives before it is ended and the client reconnects (±10%, spread apart). */
+export function streamLifetimeMs(maxLifetimeSeconds: number, random = Math.random): number {
+  return Math.round(maxLifetimeSeconds * 1000 * (0.9 + 0.2 * random()));
 }
 
 interface Stream extends Subscriber {
@@ -56,7 +68,7 @@ export class SseStream implements Stream {
     // The raw socket's queue is what a non-reading client makes grow: bound it. A client is cut
     // once its backlog is over the bound, so at most bound + one frame is ever held for it.
     const buffered = socket.writableLength + this.res.writableLength;
-    if (buffered > this.limits.maxBufferedBytes) {
+    if (buffered > Math.max(this.limits.maxBufferedBytes, framesOfBacklog * chunk.length)) {
       this.closed = true;
       this.metrics.slowClients.inc({ transport: 'sse' });
       socket.destroy();
@@ -85,7 +97,7 @@ export class WsStream implements Stream {
 
   deliver(snapshot: Snapshot): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+    if (this.ws.bufferedAmount > Math.max(this.limits.maxBufferedBytes, framesOfBacklog * snapshot.json.length)) {
       this.metrics.slowClients.inc({ transport: 'ws' });
       this.ws.terminate();
       return;
@@ -117,17 +129,27 @@ export class WsStream implements Stream {
   }
 }
 
+export interface AdmissionLimits {
+  /** Streams this process holds at once (sized from the 10,000-connection measurement). */
+  maxStreams: number;
+  /** Streams one client address may hold at once. */
+  maxPerClient: number;
+}
+
 /**
  * Every open stream of this process: one timer drives all keepalives (no timer per connection,
- * which matters at 10,000 connections), and shutdown ends them all so `close()` does not hang.
+ * which matters at 10,000 connections), shutdown ends them all so `close()` does not hang, and
+ * admission is bounded per process and per client address.
  */
 export class StreamRegistry {
   private readonly streams = new Set<Stream>();
+  private readonly perClient = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
     keepaliveIntervalMs: number,
     private readonly metrics: ResultsMetrics,
+    private readonly admission: AdmissionLimits = { maxStreams: Number.POSITIVE_INFINITY, maxPerClient: Number.POSITIVE_INFINITY },
   ) {
     this.timer = setInterval(() => {
       for (const stream of this.streams) stream.keepalive();
@@ -135,14 +157,25 @@ export class StreamRegistry {
     this.timer.unref();
   }
 
-  add(stream: Stream): () => void {
+  /** Why a new stream from `client` may not open now, or undefined when it may. */
+  refusal(client: string): 'process_full' | 'client_full' | undefined {
+    if (this.streams.size >= this.admission.maxStreams) return 'process_full';
+    if ((this.perClient.get(client) ?? 0) >= this.admission.maxPerClient) return 'client_full';
+    return undefined;
+  }
+
+  add(stream: Stream, client: string): () => void {
     this.streams.add(stream);
+    this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
     this.metrics.connections.inc({ transport: stream.transport });
     let removed = false;
     return () => {
       if (removed) return;
       removed = true;
       this.streams.delete(stream);
+      const left = (this.perClient.get(client) ?? 1) - 1;
+      if (left > 0) this.perClient.set(client, left);
+      else this.perClient.delete(client);
       this.metrics.connections.dec({ transport: stream.transport });
     };
   }

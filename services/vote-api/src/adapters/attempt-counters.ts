@@ -1,13 +1,9 @@
 import type { Redis } from 'ioredis';
+import type { WindowCount } from '../domain/rate-limits.ts';
 import { subnetOf } from '../domain/risk.ts';
 import { within } from './deadline.ts';
 import { parseHint, type VotedHint, votedHintKey } from './voted-hints.ts';
 
-/** A request count in a window that starts at the first request (fixed window per subject). */
-export interface WindowCount {
-  count: number;
-  msLeft: number;
-}
 
 /** What Redis knows about one ballot attempt; `undefined` when Redis did not answer in time. */
 export interface AttemptCounts {

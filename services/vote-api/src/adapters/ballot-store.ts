@@ -42,7 +42,7 @@ interface Row {
 // prepared statement that join kept a plan made when the table was small and scanned it whole,
 // which was most of PostgreSQL's CPU per ballot (docs/benchmarks.md). Conflicts are rare (the Redis
 // hint answers most repeats), so they are read afterwards by primary key (`findStatement`).
-const commitStatement = `
+export const commitStatement = `
 with input as (
   select * from unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[])
     as t(election_id, voter_id, receipt_id, idempotency_key, selections)

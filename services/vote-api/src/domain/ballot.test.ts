@@ -22,6 +22,7 @@ function anElection(overrides: Partial<ElectionConfig> = {}): ElectionConfig {
     closesAt: null,
     resultsVisibility: 'live',
     requireChallenge: false,
+    eligibility: 'open',
     createdAt: new Date().toISOString(),
     revision: 1,
     ...overrides,
@@ -74,5 +75,10 @@ describe('election availability', () => {
     assert.equal(availability(anElection({ opensAt: later }), now), 'not_open');
     assert.equal(availability(anElection({ closesAt: earlier }), now), 'not_open');
     assert.equal(availability(anElection({ opensAt: earlier, closesAt: later }), now), 'open');
+  });
+
+  test('an election opened a moment ago by a database clock a little ahead of this one is open', () => {
+    const justNowThere = new Date(now + 1500).toISOString();
+    assert.equal(availability(anElection({ opensAt: justNowThere }), now), 'open');
   });
 });

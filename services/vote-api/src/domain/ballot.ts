@@ -7,13 +7,17 @@ export interface Selection {
 
 export type ElectionAvailability = 'open' | 'not_found' | 'not_open';
 
+const openingSkewMs = 5000;
+
 /** Whether an election takes ballots now: status `open` and, when scheduled, inside its window. */
 export function availability(election: ElectionConfig | undefined, now: number): ElectionAvailability {
   if (!election) return 'not_found';
   if (election.status !== 'open') return 'not_open';
-  // The ballot service flips the status at the scheduled times; the window is checked here too so a
-  // late config update cannot let a ballot in after closing time.
-  if (election.opensAt && Date.parse(election.opensAt) > now) return 'not_open';
+  // The ballot service flips the status at the scheduled times; the close is checked here too so a
+  // late config update cannot let a ballot in after closing time. An open election's opensAt is in
+  // the past by construction (opening pins it to the moment it opened); the tolerance only absorbs
+  // clock skew between this host and the database that stamped it.
+  if (election.opensAt && Date.parse(election.opensAt) > now + openingSkewMs) return 'not_open';
   if (election.closesAt && Date.parse(election.closesAt) <= now) return 'not_open';
   return 'open';
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { altchaConfigProperties } from '@onevote/auth';
+import { configSchema } from '../config.ts';
 import { assessRisk, type RiskSignals, type RiskThresholds, subnetOf } from './risk.ts';
 
 const thresholds: RiskThresholds = {
@@ -10,6 +12,8 @@ const thresholds: RiskThresholds = {
   ipVelocityChallenge: 50,
   ipVelocityDeny: 500,
   minTokenAgeSeconds: 0,
+  unknownSignals: 'challenge',
+  maxChallengeLevel: 12,
 };
 
 const signals = (overrides: Partial<RiskSignals> = {}): RiskSignals => ({
@@ -23,7 +27,7 @@ const signals = (overrides: Partial<RiskSignals> = {}): RiskSignals => ({
 
 describe('risk rules', () => {
   test('an ordinary voter is allowed', () => {
-    assert.deepEqual(assessRisk(signals(), thresholds), { outcome: 'allow', reasons: [] });
+    assert.deepEqual(assessRisk(signals(), thresholds), { outcome: 'allow', reasons: [], level: 0 });
   });
 
   test('a key shared by a few voters is challenged, by many is denied', () => {
@@ -31,10 +35,12 @@ describe('risk rules', () => {
     assert.deepEqual(assessRisk(signals({ votersPerKey: 3 }), thresholds), {
       outcome: 'challenge',
       reasons: ['voters_per_key'],
+      level: 0,
     });
     assert.deepEqual(assessRisk(signals({ votersPerKey: 10 }), thresholds), {
       outcome: 'deny',
       reasons: ['voters_per_key'],
+      level: 0,
     });
   });
 
@@ -51,13 +57,14 @@ describe('risk rules', () => {
       signals({ votersPerKey: 4, ipVelocity: 600, votersPerSubnet: 150 }),
       thresholds,
     );
-    assert.deepEqual(decision, { outcome: 'deny', reasons: ['ip_velocity'] });
+    assert.deepEqual(decision, { outcome: 'deny', reasons: ['ip_velocity'], level: 0 });
   });
 
   test('elections that require a challenge always challenge', () => {
     assert.deepEqual(assessRisk(signals({ requireChallenge: true }), thresholds), {
       outcome: 'challenge',
       reasons: ['election_requires_challenge'],
+      level: 0,
     });
   });
 
@@ -66,16 +73,48 @@ describe('risk rules', () => {
     assert.deepEqual(assessRisk(signals({ tokenAgeSeconds: 1 }), on), {
       outcome: 'challenge',
       reasons: ['fresh_token'],
+      level: 0,
     });
     assert.equal(assessRisk(signals({ tokenAgeSeconds: 6 }), on).outcome, 'allow');
   });
 
-  test('unknown signals (Redis away) do not count against the voter', () => {
-    const decision = assessRisk(
-      signals({ votersPerKey: undefined, votersPerSubnet: undefined, ipVelocity: undefined }),
-      thresholds,
-    );
-    assert.equal(decision.outcome, 'allow');
+  test('unknown signals (Redis slow or away) mean a challenge, not a free pass', () => {
+    const unknown = signals({ votersPerKey: undefined, votersPerSubnet: undefined, ipVelocity: undefined });
+    assert.deepEqual(assessRisk(unknown, thresholds), {
+      outcome: 'challenge',
+      reasons: ['signals_unknown'],
+      level: 0,
+    });
+    assert.equal(assessRisk(unknown, { ...thresholds, unknownSignals: 'allow' }).outcome, 'allow');
+  });
+
+  test('the challenge level rises with the network’s distinct voters: one level per doubling past the threshold', () => {
+    const levels = [99, 100, 199, 200, 400, 800, 1_000_000].map((votersPerSubnet) => {
+      const d = assessRisk(signals({ votersPerSubnet }), thresholds);
+      return `${d.outcome}@${d.level}`;
+    });
+    assert.deepEqual(levels, ['allow@0', 'challenge@0', 'challenge@0', 'challenge@1', 'challenge@2', 'challenge@3', 'challenge@12']);
+  });
+
+  test('with the shipped defaults a venue of 2,000 voters in one network is challenged, never denied', () => {
+    const d = configSchema.properties;
+    const defaults: RiskThresholds = {
+      keyVotersChallenge: d.RISK_KEY_VOTERS_CHALLENGE.default,
+      keyVotersDeny: d.RISK_KEY_VOTERS_DENY.default,
+      subnetVotersChallenge: d.RISK_SUBNET_VOTERS_CHALLENGE.default,
+      subnetVotersDeny: d.RISK_SUBNET_VOTERS_DENY.default,
+      ipVelocityChallenge: d.RISK_IP_VELOCITY_CHALLENGE.default,
+      ipVelocityDeny: d.RISK_IP_VELOCITY_DENY.default,
+      minTokenAgeSeconds: d.RISK_MIN_TOKEN_AGE_SECONDS.default,
+      unknownSignals: d.RISK_UNKNOWN_SIGNALS.default as 'challenge',
+      maxChallengeLevel: altchaConfigProperties.ALTCHA_MAX_LEVEL.default,
+    };
+    // Every voter once, 50 polls in the hour, two requests each, all behind one address.
+    const venue = assessRisk(signals({ votersPerSubnet: 2000, ipVelocity: 2000 * 50 * 2 }), defaults);
+    assert.deepEqual(venue, { outcome: 'challenge', reasons: ['voters_per_subnet', 'ip_velocity'], level: 3 });
+    // Ten times the venue is refused: the deny rules are on by default.
+    assert.equal(assessRisk(signals({ votersPerSubnet: 20_000 }), defaults).outcome, 'deny');
+    assert.equal(assessRisk(signals({ ipVelocity: 1_000_000 }), defaults).outcome, 'deny');
   });
 });
 

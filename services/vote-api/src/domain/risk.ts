@@ -1,6 +1,7 @@
 /**
  * Risk rules of the vote path: pure decisions from signals gathered elsewhere (Redis counters).
- * A threshold of 0 switches its rule off. The most severe outcome of all rules wins.
+ * A threshold of 0 switches its rule off. The most severe outcome of all rules wins. Signals that
+ * are unknown (Redis slow or away) are a reason to challenge, not to allow.
  */
 
 export type RiskOutcome = 'allow' | 'challenge' | 'deny';
@@ -10,7 +11,8 @@ export type RiskReason =
   | 'voters_per_key'
   | 'voters_per_subnet'
   | 'ip_velocity'
-  | 'fresh_token';
+  | 'fresh_token'
+  | 'signals_unknown';
 
 export interface RiskThresholds {
   keyVotersChallenge: number;
@@ -20,6 +22,10 @@ export interface RiskThresholds {
   ipVelocityChallenge: number;
   ipVelocityDeny: number;
   minTokenAgeSeconds: number;
+  /** What to do when the counters did not answer in time: challenge (the default) or allow. */
+  unknownSignals: 'challenge' | 'allow';
+  /** The highest proof-of-work level the rules ask for. */
+  maxChallengeLevel: number;
 }
 
 export interface RiskSignals {
@@ -37,6 +43,11 @@ export interface RiskSignals {
 export interface RiskDecision {
   outcome: RiskOutcome;
   reasons: RiskReason[];
+  /**
+   * For a challenge, the lowest proof-of-work level accepted: 0, and one more at every doubling of
+   * the network's distinct voters past its challenge threshold (a crowd pays more per ballot).
+   */
+  level: number;
 }
 
 const severity: Record<RiskOutcome, number> = { allow: 0, challenge: 1, deny: 2 };
@@ -61,11 +72,20 @@ export function assessRisk(signals: RiskSignals, thresholds: RiskThresholds): Ri
   if (thresholds.minTokenAgeSeconds > 0 && signals.tokenAgeSeconds < thresholds.minTokenAgeSeconds) {
     findings.push({ outcome: 'challenge', reason: 'fresh_token' });
   }
+  const unknown = [signals.votersPerKey, signals.votersPerSubnet, signals.ipVelocity].some((v) => v === undefined);
+  if (unknown && thresholds.unknownSignals === 'challenge') {
+    findings.push({ outcome: 'challenge', reason: 'signals_unknown' });
+  }
   const outcome = findings.reduce<RiskOutcome>(
     (worst, f) => (severity[f.outcome] > severity[worst] ? f.outcome : worst),
     'allow',
   );
-  return { outcome, reasons: findings.filter((f) => f.outcome === outcome).map((f) => f.reason) };
+  const subnet = signals.votersPerSubnet ?? 0;
+  const level =
+    outcome === 'challenge' && thresholds.subnetVotersChallenge > 0 && subnet >= thresholds.subnetVotersChallenge
+      ? Math.min(thresholds.maxChallengeLevel, Math.floor(Math.log2(subnet / thresholds.subnetVotersChallenge)))
+      : 0;
+  return { outcome, reasons: findings.filter((f) => f.outcome === outcome).map((f) => f.reason), level };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { IdempotencyKeyHeaders, routes } from '@onevote/contracts';
 import type { App } from '@onevote/platform';
-import type { CastVote } from '../cast-vote.ts';
-import type { createMyVote } from '../my-vote.ts';
+import type { CastVote } from '../use-cases/cast-vote.ts';
+import type { createMyVote } from '../use-cases/my-vote.ts';
 
 const { castVote, myVote } = routes;
 
@@ -29,7 +29,7 @@ export function registerVoteRoutes(
         selections: request.body.selections,
         altcha: request.body.altcha,
         idempotencyKey: request.headers['idempotency-key'],
-        clientIp: request.ip,
+        clientIp: request.clientIp,
         auth: request,
       });
       return reply.status(201).header('cache-control', 'no-store').send(receipt);

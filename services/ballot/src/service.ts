@@ -1,0 +1,21 @@
+import type { KV } from '@nats-io/kv';
+import { openElectionsBucket } from '@onevote/election-config';
+import type { ServiceDefinition } from '@onevote/platform';
+import { buildApp } from './app.ts';
+import { configSchema } from './config.ts';
+
+/** ballot as `main.ts` and the test harnesses boot it (the platform bootstrap). */
+export const ballotService: ServiceDefinition<typeof configSchema, ReturnType<typeof buildApp> & { kv: KV }> = {
+  name: 'ballot',
+  configSchema,
+  async build({ config, logger, metrics, postgres, redis, nats }) {
+    const sql = await postgres({
+      url: config.DATABASE_URL,
+      max: config.DATABASE_POOL_MAX,
+      migrations: { schema: 'ballot', dir: new URL('../migrations/', import.meta.url) },
+    });
+    const nc = await nats(config.NATS_URL);
+    const kv = await openElectionsBucket(nc, config.ELECTIONS_BUCKET, { create: true });
+    return { ...buildApp({ config, logger, metrics, sql, redis: redis(config.REDIS_URL), nc, kv }), kv };
+  },
+};

@@ -1,0 +1,89 @@
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { type BallotsCounted, natsNames } from '@onevote/contracts';
+import { lsnToBigInt } from '../domain/pgoutput.ts';
+
+/** What goes into one message of the stream: one transaction's ballots of one election. */
+export interface BallotsMessage {
+  subject: string;
+  /** Nats-Msg-Id: JetStream drops a second message with the same id within the duplicate window. */
+  msgId: string;
+  payload: Uint8Array;
+}
+
+export interface BallotsStreamOptions {
+  stream: string;
+  replicas: number;
+  duplicateWindowMs: number;
+}
+
+/**
+ * The JetStream stream `BALLOTS` that the relay owns: created on first use (file storage, replicas
+ * as configured), published to with a message id per flush and election (the last transaction's commit
+ * position) so a flush sent again is stored once. JetStream is not where a ballot is accepted (ARCHITECTURE.md): it can
+ * be lost and refilled from PostgreSQL.
+ */
+export class BallotsStream {
+  private readonly js: JetStreamClient;
+  private manager: Promise<JetStreamManager> | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly options: BallotsStreamOptions,
+  ) {
+    this.js = jetstream(nc);
+  }
+
+  subject(electionId: string): string {
+    return natsNames.ballotsCounted(this.options.stream, electionId);
+  }
+
+  /**
+   * Makes sure the stream exists; returns when it was created (an identity for this incarnation of
+   * the stream: a stream lost and made again has another) and whether this call created it.
+   */
+  async ensure(): Promise<{ created: string; createdNow: boolean }> {
+    const jsm = await (this.manager ??= jetstreamManager(this.nc));
+    try {
+      const info = await jsm.streams.info(this.options.stream);
+      return { created: info.created, createdNow: false };
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+    }
+    const info = await jsm.streams.add({
+      name: this.options.stream,
+      subjects: [`${natsNames.ballotsPrefix}.${this.options.stream}.>`],
+      storage: 'file' as never,
+      num_replicas: this.options.replicas,
+      duplicate_window: nanos(this.options.duplicateWindowMs),
+    });
+    return { created: info.created, createdNow: true };
+  }
+
+  /**
+   * The commit position of the newest message in the stream, if it came from the slot. A slot's
+   * confirmed position is saved only at checkpoints, so after a PostgreSQL crash it can be behind
+   * what the stream already holds: transactions at or below this are not published again.
+   */
+  async lastCommitLsn(): Promise<bigint | undefined> {
+    const jsm = await (this.manager ??= jetstreamManager(this.nc));
+    const info = await jsm.streams.info(this.options.stream);
+    if (!info.state.last_seq) return undefined;
+    const last = await jsm.streams.getMessage(this.options.stream, { seq: info.state.last_seq });
+    const body = last?.json<BallotsCounted>();
+    if (!body) return undefined;
+    return body.commitLsn ? lsnToBigInt(body.commitLsn) : undefined;
+  }
+
+  /** Publishes every message and resolves once JetStream has acknowledged them all. */
+  async publish(messages: BallotsMessage[]): Promise<void> {
+    await Promise.all(messages.map((m) => this.js.publish(m.subject, m.payload, { msgID: m.msgId })));
+  }
+}

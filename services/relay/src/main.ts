@@ -1,0 +1,4 @@
+import { runService } from '@onevote/platform';
+import { relayService } from './service.ts';
+
+await runService(relayService);

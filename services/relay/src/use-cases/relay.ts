@@ -1,0 +1,215 @@
+import type { BallotsCounted } from '@onevote/contracts';
+import type { Logger } from '@onevote/platform';
+import type { BallotsMessage, BallotsStream } from '../adapters/ballots-stream.ts';
+import type { CountedBallots } from '../adapters/counted-ballots.ts';
+import type { RelayState } from '../adapters/relay-state.ts';
+import type { ReplicationSession, ReplicationSource } from '../adapters/replication-stream.ts';
+import { bigIntToLsn, type PgOutputMessage } from '../domain/pgoutput.ts';
+import { type CommittedTransaction, type CountedBallot, TransactionAssembler } from '../domain/transactions.ts';
+import type { RelayMetrics } from '../metrics.ts';
+
+export interface RelayOptions {
+  /** Committed transactions are published together at most this often. */
+  flushMs: number;
+  /** ...or as soon as this many ballots are waiting. */
+  flushBallots: number;
+  /** How often the stream's existence is checked (a lost stream is refilled). */
+  streamCheckMs: number;
+}
+
+export interface RelayDeps {
+  source: ReplicationSource;
+  stream: BallotsStream;
+  state: RelayState;
+  ballots: CountedBallots;
+  metrics: RelayMetrics;
+  logger: Logger;
+  options: RelayOptions;
+}
+
+const encoder = new TextEncoder();
+const filledStreamKey = 'filled_stream';
+
+/**
+ * Moves counted ballots from PostgreSQL into JetStream `BALLOTS`, in commit order, at least once:
+ * committed transactions stream in from the replication slot -> every few milliseconds, what has
+ * arrived is published (one message per election, its id the last transaction's commit position)
+ * -> once JetStream has acknowledged it all, the position is confirmed to the slot. A crash
+ * anywhere before the confirmation re-sends the same transactions: a new session skips what the
+ * stream's newest message says it holds, JetStream drops a message id it has seen, and audit
+ * appends each ballot once anyway.
+ */
+export class Relay {
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private pending: CommittedTransaction[] = [];
+  private pendingBallots = 0;
+  /** Transactions at or below this commit position are already in the stream. */
+  private highWater: bigint | undefined;
+
+  constructor(private readonly deps: RelayDeps) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /**
+   * Refills the stream from `votes.ballots` when it is not the one this relay filled last (lost and
+   * made again, or never filled): JetStream is not the acceptance point and can always be rebuilt.
+   */
+  async checkStream(): Promise<void> {
+    const { created } = await this.deps.stream.ensure();
+    const filled = await this.deps.state.get(filledStreamKey);
+    if (filled === created) return;
+    const started = Date.now();
+    let count = 0;
+    for await (const batch of this.deps.ballots.all()) {
+      const messages = [...groupBy(batch, (b) => b.electionId)].map(([electionId, ballots]) =>
+        this.message(electionId, `refill:${created}:${electionId}:${ballots[0]!.receiptId}`, {
+          committedAt: ballots.at(-1)!.countedAt,
+          ballots,
+        }),
+      );
+      await this.deps.stream.publish(messages);
+      count += batch.length;
+    }
+    await this.deps.state.set(filledStreamKey, created);
+    this.deps.metrics.refills.inc();
+    this.deps.logger.info({ ballots: count, ms: Date.now() - started, stream: created }, 'BALLOTS stream refilled from PostgreSQL');
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let session: ReplicationSession | undefined;
+      try {
+        await this.checkStream();
+        this.highWater = await this.deps.stream.lastCommitLsn();
+        this.pending = [];
+        this.pendingBallots = 0;
+        const assembler = new TransactionAssembler();
+        session = await this.deps.source.open((message) => this.received(assembler, message));
+        const ended = session.ended.then(
+          () => 'ended' as const,
+          (err: unknown) => err,
+        );
+        let checkedAt = Date.now();
+        for (;;) {
+          const outcome = await Promise.race([ended, this.pause(this.deps.options.flushMs).then(() => 'tick' as const)]);
+          if (outcome !== 'tick') throw outcome === 'ended' ? new Error('the replication session ended') : outcome;
+          await this.flush(session);
+          if (this.stopped) break;
+          if (Date.now() - checkedAt >= this.deps.options.streamCheckMs) {
+            await this.checkStream();
+            checkedAt = Date.now();
+          }
+        }
+      } catch (err) {
+        if (!this.stopped) {
+          this.deps.metrics.errors.inc();
+          this.deps.logger.warn({ err: (err as Error).message }, 'relay session failed; starting again from the slot');
+        }
+      } finally {
+        await session?.stop().catch(() => {});
+      }
+      if (!this.stopped) await this.pause(1000);
+    }
+  }
+
+  private received(assembler: TransactionAssembler, message: PgOutputMessage): void {
+    const tx = assembler.push(message);
+    if (!tx) return;
+    if (this.highWater !== undefined && tx.commitLsn <= this.highWater) {
+      this.deps.metrics.skipped.inc(tx.ballots.length);
+      // Already in the stream: nothing to publish, but the position may be confirmed past it.
+      this.pending.push({ ...tx, ballots: [] });
+      return;
+    }
+    this.pending.push(tx);
+    this.pendingBallots += tx.ballots.length;
+    if (this.pendingBallots >= this.deps.options.flushBallots) this.wake?.();
+  }
+
+  /** Publishes what has arrived, then confirms its position to the slot. */
+  private async flush(session: ReplicationSession): Promise<void> {
+    const transactions = this.pending;
+    if (transactions.length === 0) return;
+    this.pending = [];
+    this.pendingBallots = 0;
+    const messages = this.messagesOf(transactions);
+    if (messages.length > 0) await this.deps.stream.publish(messages);
+    const acked = Date.now();
+    let ballots = 0;
+    for (const tx of transactions) {
+      ballots += tx.ballots.length;
+      if (tx.ballots.length > 0) this.deps.metrics.lag.observe((acked - tx.committedAt.getTime()) / 1000);
+    }
+    await session.acknowledge(bigIntToLsn(transactions.at(-1)!.endLsn));
+    this.deps.metrics.transactions.inc(transactions.length);
+    this.deps.metrics.ballots.inc(ballots);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * One message per election of the flush: the transactions' ballots together (a message per
+   * transaction cost the JetStream server more than the ballots did). Its id is the last
+   * transaction's commit position, so a flush sent again as it was is stored once; a re-send
+   * grouped otherwise is appended once by audit anyway.
+   */
+  private messagesOf(transactions: CommittedTransaction[]): BallotsMessage[] {
+    const byElection = new Map<string, { ballots: CountedBallot[]; last: CommittedTransaction }>();
+    for (const tx of transactions) {
+      for (const b of tx.ballots) {
+        const group = byElection.get(b.electionId);
+        if (group) {
+          group.ballots.push(b);
+          group.last = tx;
+        } else byElection.set(b.electionId, { ballots: [b], last: tx });
+      }
+    }
+    return [...byElection].map(([electionId, { ballots, last }]) => {
+      const lsn = bigIntToLsn(last.commitLsn);
+      return this.message(electionId, `${lsn}:${electionId}`, { commitLsn: lsn, committedAt: last.committedAt.toISOString(), ballots });
+    });
+  }
+
+  /** The payload is written as text: selections pass through as the JSON PostgreSQL sent. */
+  private message(
+    electionId: string,
+    msgId: string,
+    body: Pick<BallotsCounted, 'commitLsn' | 'committedAt'> & { ballots: CountedBallot[] },
+  ): BallotsMessage {
+    const ballots = body.ballots
+      .map((b) => `{"receiptId":${JSON.stringify(b.receiptId)},"selections":${b.selections},"countedAt":"${b.countedAt}"}`)
+      .join(',');
+    const commit = body.commitLsn ? `"commitLsn":"${body.commitLsn}",` : '';
+    const payload = `{"v":1,"electionId":${JSON.stringify(electionId)},${commit}"committedAt":"${body.committedAt}","ballots":[${ballots}]}`;
+    return { subject: this.deps.stream.subject(electionId), msgId, payload: encoder.encode(payload) };
+  }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}

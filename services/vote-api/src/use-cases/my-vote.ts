@@ -1,0 +1,41 @@
+import type { Authenticator, AuthRequest } from '@onevote/auth';
+import { AppError } from '@onevote/platform';
+import type { BallotStore } from '../adapters/ballot-store.ts';
+import type { GroupCommitter } from '../group-commit/group-commit.ts';
+import type { Selection } from '../domain/ballot.ts';
+
+export interface MyVote {
+  receiptId: string;
+  status: 'counted';
+  selections: Selection[];
+  countedAt: string;
+}
+
+/** The caller's own ballot; there is no way to name another voter (the voter id is the token's). */
+export function createMyVote(deps: {
+  authenticator: Pick<Authenticator, 'authenticate'>;
+  store: BallotStore;
+  committer: GroupCommitter;
+}) {
+  return async (input: { electionId: string; auth: AuthRequest }): Promise<MyVote> => {
+    const principal = await deps.authenticator.authenticate(input.auth);
+    if (!deps.committer.storeAvailable) throw new AppError('unavailable', { retryAfter: 1 });
+    let ballot: Awaited<ReturnType<BallotStore['mine']>>;
+    try {
+      ballot = await deps.store.mine(input.electionId, principal.voterId);
+    } catch (err) {
+      throw new AppError('unavailable', {
+        detail: 'the ballot store is unavailable',
+        retryAfter: 1,
+        cause: err,
+      });
+    }
+    if (!ballot) throw new AppError('not_found', { detail: 'no ballot of yours in this election' });
+    return {
+      receiptId: ballot.receiptId,
+      status: 'counted',
+      selections: ballot.selections,
+      countedAt: ballot.countedAt.toISOString(),
+    };
+  };
+}

@@ -1,0 +1,45 @@
+import { isAbsolute, relative } from 'node:path';
+import { repoRoot } from './services.ts';
+import type { Stack } from './stack.ts';
+
+/** What `npm start` prints once everything is up. */
+export function banner(stack: Pick<Stack, 'services' | 'gatewayUrl' | 'admin' | 'infra'>, env: NodeJS.ProcessEnv): string {
+  const rows = [...stack.services.values()].map((s) => `    ${s.def.name.padEnd(10)} ${s.url}`);
+  const infra = stack.infra;
+  return [
+    '',
+    '  OneVote is running.',
+    '',
+    `  Web UI and API:  ${stack.gatewayUrl}`,
+    `  Admin login:     ${stack.admin.email}`,
+    stack.admin.generatedNow
+      ? `  Admin password:  ${stack.admin.password}   (generated for this data directory and shown only now; kept in .data/secrets.json, mode 0600)`
+      : env.ONEVOTE_ADMIN_PASSWORD
+        ? '  Admin password:  the one in ONEVOTE_ADMIN_PASSWORD'
+        : '  Admin password:  in .data/secrets.json (ONEVOTE_ADMIN_PASSWORD; mode 0600)',
+    mailLine(stack),
+    '',
+    '  Services:',
+    ...rows,
+    '',
+    `  PostgreSQL ${redactUrl(infra.postgresAdminUrl)}   Redis ${infra.redisUrl}   NATS ${redactUrl(infra.natsUrl)}`,
+    '',
+    '  Press Ctrl-C to stop everything.',
+    '',
+  ].join('\n');
+}
+
+function mailLine({ infra, services, gatewayUrl }: Pick<Stack, 'services' | 'gatewayUrl' | 'infra'>): string {
+  if (!infra.mailDir) return `  Mail:            sent through SMTP_URL (${redactUrl(infra.smtpUrl)})`;
+  const inRepo = relative(repoRoot, infra.mailDir);
+  const shown = inRepo.startsWith('..') || isAbsolute(inRepo) ? infra.mailDir : `${inRepo}/`;
+  const gateway = services.get('gateway')?.env;
+  const listed = gateway?.MAIL_DIR && gateway.NODE_ENV !== 'production' ? `, listed at ${gatewayUrl}/dev/mail` : '';
+  return `  Mail:            never delivered: kept in ${shown}${listed} (SMTP ${infra.smtpUrl})`;
+}
+
+function redactUrl(url: string) {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
