@@ -10,6 +10,7 @@ import { migrate } from './migrate.ts';
 import { createOpsServer, type OpsServer } from './ops.ts';
 import type { ReadinessCheck } from './readiness.ts';
 import type { App } from './server.ts';
+import { setupTracing } from './tracing.ts';
 
 type BaseConfig = Static<TObject<typeof baseConfigProperties>>;
 
@@ -88,6 +89,9 @@ export async function bootService<S extends TObject, R extends { app?: App }>(
   const logger = options.logger ?? createLogger(definition.name, config.LOG_LEVEL);
   const metrics = createMetrics(definition.name);
   const closers: (() => unknown)[] = [];
+  // First, so the server's hooks see it; closed last, after the spans of the drain.
+  const stopTracing = setupTracing(definition.name, config);
+  if (stopTracing) closers.push(stopTracing);
   const checks: ReadinessCheck[] = [];
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) {

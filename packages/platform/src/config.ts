@@ -1,5 +1,6 @@
 import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { tracingConfigProperties } from './tracing.ts';
 
 export class ConfigError extends Error {
   constructor(
@@ -35,6 +36,7 @@ export const baseConfigProperties = {
    * is believed about `cloudfront-viewer-address` (the client's address). Empty: no CDN in front.
    */
   ORIGIN_SECRET: Type.String({ default: '' }),
+  ...tracingConfigProperties,
 };
 
 export function serviceConfig<P extends TProperties>(properties: P) {

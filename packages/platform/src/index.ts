@@ -28,3 +28,28 @@ export { withDeadline } from './deadline.ts';
 export { KeyVault } from './key-vault.ts';
 export { createMailSender, type Mail, type MailSender } from './mail.ts';
 export { mailArrival, mailIdPattern, newMailId } from './mail-files.ts';
+export {
+  consumeTraced,
+  extractTraceContext,
+  publishTraced,
+  injectTraceHeaders,
+  logCorrelation,
+  markFailure,
+  ROOT_CONTEXT,
+  sampledSpanContext,
+  setupTracing,
+  type Span,
+  type SpanContext,
+  SpanKind,
+  trace,
+  traceContext,
+  tracer,
+  tracingConfigProperties,
+  type TracingConfig,
+  tracingEnabled,
+  traceparentOf,
+  withBatchSpan,
+  withSpan,
+  withSpanSync,
+} from './tracing.ts';
+export { requestTraceContext } from './trace-requests.ts';

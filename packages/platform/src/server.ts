@@ -13,6 +13,7 @@ import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { clientAddress, type EdgeTrust, parseOriginSecrets } from './client-address.ts';
 import { body as problemBody, toProblem } from './problem.ts';
+import { markRequestFailure, traceRequests } from './trace-requests.ts';
 
 export const bodyLimitBytes = 16 * 1024;
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -33,6 +34,11 @@ export interface ServerOptions {
    * for minutes (voter rolls); default 30 s.
    */
   requestTimeoutMs?: number;
+  /**
+   * Whether an incoming `traceparent` continues its trace (default). The gateway, facing the
+   * internet, starts every trace itself: a client must not choose which requests are sampled.
+   */
+  trustTraceparent?: boolean;
 }
 
 declare module 'fastify' {
@@ -154,6 +160,9 @@ export function createServer(options: ServerOptions): App {
     reply.header('x-request-id', request.id);
   });
 
+  // A server span per request, when tracing is on (no hooks at all when it is off).
+  traceRequests(app, { trustTraceparent: options.trustTraceparent ?? true });
+
   const { requests, duration } = options.metrics.http;
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -164,6 +173,7 @@ export function createServer(options: ServerOptions): App {
 
   app.setErrorHandler((err, request, reply) => {
     const { body, headers, clientError } = toProblem(err, request.id);
+    if (!clientError) markRequestFailure(request, err);
     if (!clientError) request.log.error({ err, url: request.routeOptions.url }, 'request failed');
     else if (body.status === 503) request.log.warn({ code: body.code, detail: body.detail }, 'unavailable');
     return reply.status(body.status).headers(headers).type(problemContentType).send(body);

@@ -9,11 +9,19 @@ import {
   AppError,
   bodyLimitBytes,
   createServer,
+  injectTraceHeaders,
   type Logger,
+  markFailure,
   type Metrics,
   problemBody,
   type ReadinessCheck,
   rollUploadTimeoutMs,
+  type Span,
+  SpanKind,
+  trace,
+  traceContext,
+  tracer,
+  tracingEnabled,
 } from '@onevote/platform';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -66,7 +74,23 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
     originSecret: config.ORIGIN_SECRET,
     // A voter roll of a million addresses streams in for longer than the usual 30 s.
     requestTimeoutMs: rollUploadTimeoutMs,
+    // The edge: a client's traceparent would let it choose which requests are sampled.
+    trustTraceparent: false,
   });
+
+  // The proxied call's client span (below) ends with the answer, or when the client goes away.
+  const proxySpans = new WeakMap<FastifyRequest, Span>();
+  const endProxySpan = (request: FastifyRequest, status: number | undefined) => {
+    const span = proxySpans.get(request);
+    if (!span) return;
+    proxySpans.delete(request);
+    if (status !== undefined) span.setAttribute('http.response.status_code', status);
+    span.end();
+  };
+  if (tracingEnabled()) {
+    app.addHook('onResponse', async (request, reply) => endProxySpan(request, reply.statusCode));
+    app.addHook('onRequestAbort', async (request) => endProxySpan(request, undefined));
+  }
 
   // Browser security headers on every answer (static files, API, errors); CloudFront's response
   // headers policy sets the same ones in production.
@@ -171,12 +195,25 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
       }
       holdStream(request.raw.socket);
     }
+    // The upstream logs the same request id, and continues the trace from the proxied call's span.
+    const passed: Record<string, string> = { 'x-request-id': request.id };
+    if (tracingEnabled()) {
+      const span = tracer.startSpan(`${request.method} ${upstream}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { 'http.request.method': request.method, 'onevote.upstream': upstream, 'server.address': upstreams[upstream] },
+      });
+      proxySpans.set(request, span);
+      injectTraceHeaders((key, value) => (passed[key] = value), trace.setSpan(traceContext.active(), span));
+    }
     return reply.from(`${upstreams[upstream]}${request.url}`, {
-      rewriteRequestHeaders: (req, headers) => ({
-        ...headers,
-        ...forwardedHeaders(req.raw as IncomingMessage, req.protocol, req.host),
-      }),
+      rewriteRequestHeaders: (req, headers) => {
+        // Trace headers from the client are never passed on: the trace starts here.
+        const { traceparent: _traceparent, tracestate: _tracestate, ...rest } = headers;
+        return { ...rest, ...forwardedHeaders(req.raw as IncomingMessage, req.protocol, req.host), ...passed };
+      },
       onError: (rep, { error }) => {
+        const span = proxySpans.get(request);
+        if (span) markFailure(span, error);
         request.log.warn({ upstream, err: error.message }, 'upstream failed');
         const body = problemBody('unavailable', `The ${upstream} service is not reachable`, request.id);
         rep.status(503).header('retry-after', '1').type(problemContentType).send(body);

@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { natsNames, type TallyChanged } from '@onevote/contracts';
-import type { Logger } from '@onevote/platform';
+import { consumeTraced, type Logger } from '@onevote/platform';
 
 /**
  * Subscribes to every election's `TallyChanged` (a plain subscription, no queue group: every
@@ -27,7 +27,13 @@ export function subscribeTallyChanged(
       } catch {
         // no lag measurement for this one
       }
-      onChange(electionId, committedAt);
+      // The re-read and the frame it leads to run in the trace of the commit that sent this.
+      consumeTraced(
+        'tally-changed process',
+        msg.headers,
+        { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject, 'onevote.election_id': electionId },
+        () => onChange(electionId, committedAt),
+      );
     },
   });
 }

@@ -1,5 +1,5 @@
 import type { ElectionConfig } from '@onevote/election-config';
-import type { Logger } from '@onevote/platform';
+import { type Logger, withSpan, withSpanSync } from '@onevote/platform';
 import type { TallyRepository } from '../adapters/tally.repository.ts';
 import { buildResults, type ResultsDocument, resultsVersion, type TallySums } from '../domain/results.ts';
 import type { ResultsMetrics } from '../metrics.ts';
@@ -221,7 +221,11 @@ export class LiveResults {
       election.noted = [];
       const startedAt = Date.now();
       try {
-        const sums = (await this.options.tallies.read([election.id])).get(election.id);
+        const sums = (
+          await withSpan('results.read_tally', () => this.options.tallies.read([election.id]), {
+            attributes: { 'onevote.election_id': election.id, 'onevote.trigger': trigger },
+          })
+        ).get(election.id);
         if (sums) this.apply(election, sums, included, startedAt);
         this.options.metrics.reads.inc({ trigger, outcome: 'ok' });
       } catch (err) {
@@ -291,6 +295,12 @@ export class LiveResults {
   private rebuild(election: ElectionTally) {
     const sums = election.sums;
     if (!sums) return;
+    withSpanSync('results.build_frame', () => this.build(election, sums), {
+      attributes: { 'onevote.election_id': election.id, 'onevote.ballots': sums.ballots },
+    });
+  }
+
+  private build(election: ElectionTally, sums: TallySums) {
     const version = resultsVersion(sums.ballots, election.config.status, election.final);
     const document = buildResults(election.config, sums, {
       asOf: new Date().toISOString(),
@@ -322,9 +332,15 @@ export class LiveResults {
     const snapshot = election.snapshot;
     if (!snapshot || this.stopped) return;
     election.lastFrameAt = Date.now();
-    for (const subscriber of election.subscribers) {
-      if (snapshot.version > subscriber.lastVersion) subscriber.deliver(snapshot);
-    }
+    withSpanSync(
+      'results.send_frame',
+      () => {
+        for (const subscriber of election.subscribers) {
+          if (snapshot.version > subscriber.lastVersion) subscriber.deliver(snapshot);
+        }
+      },
+      { attributes: { 'onevote.election_id': election.id, 'onevote.subscribers': election.subscribers.size } },
+    );
     const now = Date.now();
     for (const committedAt of election.unframed) this.options.metrics.lag.observe((now - committedAt) / 1000);
     election.unframed = [];

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { natsNames, type TallyChanged } from '@onevote/contracts';
-import type { Logger } from '@onevote/platform';
+import { type Logger, publishTraced } from '@onevote/platform';
 import type { StoredBallot } from './ballot-store.ts';
 
 /**
@@ -21,7 +21,13 @@ export class TallyNotifier {
     for (const [electionId, ballots] of perElection) {
       const event: TallyChanged = { electionId, ballots, committedAt: committedAt.toISOString() };
       try {
-        this.nc.publish(natsNames.tallyChanged(electionId), JSON.stringify(event));
+        const subject = natsNames.tallyChanged(electionId);
+        // Sent within the commit batch's span: results' frame joins the trace (W3C headers).
+        publishTraced(
+          'tally-changed publish',
+          { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'onevote.ballots': ballots },
+          (headers) => this.nc.publish(subject, JSON.stringify(event), headers ? { headers } : undefined),
+        );
       } catch (err) {
         this.logger.warn({ err: (err as Error).message, electionId }, 'tally notification not sent');
       }

@@ -1,4 +1,4 @@
-import { AppError, type Logger } from '@onevote/platform';
+import { AppError, type Logger, sampledSpanContext, type SpanContext, SpanKind, withBatchSpan, withSpan } from '@onevote/platform';
 import type { VoteMetrics } from '../metrics.ts';
 import type { BallotStore, BallotToCommit, CommitResult, StoredBallot } from '../adapters/ballot-store.ts';
 import { seat } from '../adapters/ballot-store.ts';
@@ -27,6 +27,8 @@ export type CommitListener = (result: CommitResult, seats: Map<string, StoredBal
 
 interface Waiter {
   ballot: BallotToCommit;
+  /** The submitting request's span, when it is sampled: the batch's span links to it. */
+  trace: SpanContext | undefined;
   resolve: (seat: Seat) => void;
   reject: (err: unknown) => void;
 }
@@ -90,7 +92,7 @@ export class GroupCommitter {
       if (now - started > this.options.latencyLimitMs) throw unavailable('commits are too slow right now');
     }
     return new Promise<Seat>((resolve, reject) => {
-      this.queue.push({ ballot, resolve, reject });
+      this.queue.push({ ballot, trace: sampledSpanContext(), resolve, reject });
       this.deps.metrics.queueDepth.set(this.queue.length);
       this.schedule();
     });
@@ -128,8 +130,21 @@ export class GroupCommitter {
     while (this.queue.length > 0 && this.inFlight.size < this.options.concurrency) {
       const batch = this.queue.splice(0, this.options.maxBatch);
       this.deps.metrics.queueDepth.set(this.queue.length);
-      void this.run(batch);
+      void this.traced(batch);
     }
+  }
+
+  /**
+   * One span per batch, linked from each traced ballot's span (and a child of the first one's, so
+   * the first ballot's trace runs on to the commit and the tally notification it sends).
+   */
+  private traced(waiters: Waiter[]) {
+    return withBatchSpan(
+      'vote.commit_batch',
+      waiters.map((w) => w.trace),
+      { 'onevote.batch.ballots': waiters.length },
+      () => this.run(waiters),
+    );
   }
 
   private async run(waiters: Waiter[]) {
@@ -207,12 +222,20 @@ export class GroupCommitter {
 
   private async commitWithRetry(ballots: BallotToCommit[]): Promise<CommitResult> {
     try {
-      return await this.store.commit(ballots);
+      return await this.commitOnce(ballots);
     } catch (err) {
       // A deadlock or serialization failure rolled the whole statement back: safe to run again.
-      if (retryableCodes.has((err as { code?: string }).code ?? '')) return this.store.commit(ballots);
+      if (retryableCodes.has((err as { code?: string }).code ?? '')) return this.commitOnce(ballots);
       throw err;
     }
+  }
+
+  /** The transaction, as a span of its own (postgres.js has no instrumentation to make one). */
+  private commitOnce(ballots: BallotToCommit[]): Promise<CommitResult> {
+    return withSpan('votes.commit', () => this.store.commit(ballots), {
+      kind: SpanKind.CLIENT,
+      attributes: { 'db.system.name': 'postgresql', 'db.operation.name': 'insert ballots', 'db.operation.batch.size': ballots.length },
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AltchaChallenges, Authenticator, AuthRequest } from '@onevote/auth';
+import type { AltchaChallenges, Authenticator, AuthRequest, Principal } from '@onevote/auth';
 import type { ElectionConfig } from '@onevote/election-config';
-import { AppError, type Logger } from '@onevote/platform';
+import { AppError, type Logger, withSpan } from '@onevote/platform';
 import type { AttemptCounters } from '../adapters/attempt-counters.ts';
 import type { BallotStore } from '../adapters/ballot-store.ts';
 import type { RollMembership } from '../adapters/roll-membership.ts';
@@ -59,24 +59,8 @@ export type CastVote = (input: CastVoteInput) => Promise<Receipt>;
 export function createCastVote(deps: CastVoteDeps): CastVote {
   const { metrics } = deps;
 
-  async function castVote(input: CastVoteInput): Promise<{ receipt: Receipt; outcome: string }> {
-    const election = deps.elections.get(input.electionId);
-    const state = availability(election, Date.now());
-    if (state === 'not_found' || !election) throw new AppError('not_found', { detail: 'no such election' });
-    if (state === 'not_open') throw new AppError('election_not_open');
-    const problem = ballotProblem(election, input.selections);
-    if (problem) throw new AppError('invalid_ballot', { detail: problem });
-
-    // I6: no state change without a valid, sender-bound token.
-    const principal = await deps.authenticator.authenticate(input.auth);
-    // Before any counter, hint or row: a refused voter leaves nothing behind. An open election pays
-    // one comparison; a roll election one Redis round trip more.
-    if (election.eligibility !== 'open') {
-      const refusal = eligibilityRefusal(election.eligibility, principal);
-      if (refusal === 'roll') {
-        if (!(await deps.roll.includes(election.id, principal.emailHash!))) throw eligibilityProblem('not_eligible');
-      } else if (refusal) throw eligibilityProblem(refusal);
-    }
+  /** Rate limits, risk rules and (when they ask for one) the challenge; returns the counts read. */
+  async function screen(election: ElectionConfig, principal: Principal, input: CastVoteInput) {
     const counts = await deps.counters.count({
       ip: input.clientIp,
       jkt: principal.jkt,
@@ -130,6 +114,32 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
       await deps.altcha.verify(input.altcha, { purpose: 'vote', minLevel: decision.level });
     }
 
+    return counts;
+  }
+
+  async function castVote(input: CastVoteInput): Promise<{ receipt: Receipt; outcome: string }> {
+    const election = deps.elections.get(input.electionId);
+    const state = availability(election, Date.now());
+    if (state === 'not_found' || !election) throw new AppError('not_found', { detail: 'no such election' });
+    if (state === 'not_open') throw new AppError('election_not_open');
+    const problem = ballotProblem(election, input.selections);
+    if (problem) throw new AppError('invalid_ballot', { detail: problem });
+
+    // I6: no state change without a valid, sender-bound token.
+    const principal = await withSpan('vote.authenticate', () => deps.authenticator.authenticate(input.auth));
+    // Before any counter, hint or row: a refused voter leaves nothing behind. An open election pays
+    // one comparison; a roll election one Redis round trip more.
+    if (election.eligibility !== 'open') {
+      await withSpan('vote.eligibility', async () => {
+        const refusal = eligibilityRefusal(election.eligibility, principal);
+        if (refusal === 'roll') {
+          if (!(await deps.roll.includes(election.id, principal.emailHash!))) throw eligibilityProblem('not_eligible');
+        } else if (refusal) throw eligibilityProblem(refusal);
+      }, { attributes: { 'onevote.eligibility': election.eligibility } });
+    }
+    // Counters, rate limits, risk rules and the challenge: one span.
+    const counts = await withSpan('vote.risk', () => screen(election, principal, input));
+
     if (!counts?.hint) metrics.fastPath.inc({ result: counts ? 'miss' : 'error' });
     else {
       // The hint only says where to look: a primary-key read answers a repeat without queueing it
@@ -144,13 +154,16 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
       }
     }
 
-    const { stored, counted } = await deps.committer.submit({
-      electionId: election.id,
-      voterId: principal.voterId,
-      receiptId: randomUUID(), // 122 random bits: receipts cannot be guessed
-      idempotencyKey: input.idempotencyKey,
-      selections: input.selections,
-    });
+    // The ballot's span for the wait in the group commit; the batch's span links to it.
+    const { stored, counted } = await withSpan('vote.enqueue', () =>
+      deps.committer.submit({
+        electionId: election.id,
+        voterId: principal.voterId,
+        receiptId: randomUUID(), // 122 random bits: receipts cannot be guessed
+        idempotencyKey: input.idempotencyKey,
+        selections: input.selections,
+      }),
+    );
     const receipt: Receipt = {
       receiptId: stored.receiptId,
       status: 'counted',
