@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { OtlpReceiver, waitFor } from '@onevote/stack';
@@ -28,6 +29,8 @@ const sink = new Writable({
 });
 
 let receiver: OtlpReceiver;
+/** Called by the app when a request's headers have arrived (for the split-body case). */
+let started: (() => void) | undefined;
 let stopTracing: (() => Promise<void>) | undefined;
 const apps: App[] = [];
 
@@ -46,6 +49,9 @@ async function anApp(trustTraceparent: boolean): Promise<string> {
       request.log.info('inside the child span');
       return { word: request.body.word };
     });
+  });
+  app.addHook('onRequest', async () => {
+    started?.();
   });
   apps.push(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -76,6 +82,25 @@ const post = (url: string, headers: Record<string, string> = {}) =>
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ word: 'hello' }),
   });
+
+/** A POST whose body is sent only once the server has begun the request (its own TCP segment). */
+async function splitPost(url: string): Promise<{ status: number; traceparent: string }> {
+  const begun = new Promise<void>((resolve) => (started = resolve));
+  const body = JSON.stringify({ word: 'split' });
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: hostname, port, path: '/echo', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, traceparent: String(res.headers.traceparent) }));
+      },
+    );
+    req.on('error', reject);
+    req.flushHeaders();
+    void begun.then(() => req.end(body));
+  });
+}
 
 describe('tracing', () => {
   test('is off without an endpoint, and when OTEL_SDK_DISABLED says so', () => {
@@ -114,6 +139,17 @@ describe('tracing', () => {
     const childSpan = spans.find((s) => s.name === 'echo.child');
     assert.equal(childSpan?.parentSpanId, spanId);
     assert.equal(childSpan?.spanId, child?.span_id);
+
+    // The body arriving after the request began: its events run outside the request's context,
+    // and the handler must be put back into it.
+    lines.length = 0;
+    const split = await splitPost(url);
+    assert.equal(split.status, 200);
+    const [, splitTrace, splitSpan] = traceparentPattern.exec(split.traceparent) ?? [];
+    const splitLine = lines.find((l) => l.msg === 'echo handler');
+    assert.equal(splitLine?.word, 'split');
+    assert.equal(splitLine?.trace_id, splitTrace);
+    assert.equal(splitLine?.span_id, splitSpan);
   });
 
   test('an incoming traceparent is continued, or ignored where the service faces the internet', async () => {
