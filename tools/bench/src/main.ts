@@ -8,7 +8,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, killChildrenOnSignal, type ManagedProcess, type ServiceName, spawnService, startStack, waitReady } from '@onevote/stack';
+import {
+  freePort,
+  killChildrenOnSignal,
+  type ManagedProcess,
+  OtlpReceiver,
+  type ServiceName,
+  spawnService,
+  startStack,
+  waitReady,
+} from '@onevote/stack';
 import { emailHasher } from '@onevote/auth';
 import { mainThreadCpuSeconds, postgresCpuByRole, snapshot } from './cpu.ts';
 import { counterSum, histogramQuantile, scrape } from './prometheus.ts';
@@ -41,8 +50,12 @@ const { values: args } = parseArgs({
     // `--eligibility verified_email` (or `roll`, every voter on its roll): the election admits only verified voters, whose tokens carry
     // `email_verified: true` (to measure the check against an `open` run).
     eligibility: { type: 'string', default: 'open' },
+    // `--tracing default` (the default head-sampling ratio) or `full` (every request sampled): the
+    // services export spans to an OTLP/HTTP receiver in the bench process; `off`: no exporter.
+    tracing: { type: 'string', default: 'off' },
   },
 });
+if (!['off', 'default', 'full'].includes(args.tracing)) throw new Error('--tracing must be off, default or full');
 if (args.eligibility !== 'open' && args.eligibility !== 'verified_email' && args.eligibility !== 'roll') {
   throw new Error('--eligibility must be open, verified_email or roll');
 }
@@ -82,6 +95,11 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'onevote-bench-'));
   const issuer = await BenchIssuer.start();
+  // A collector's stand-in: takes the exports (protobuf, as by default) and counts them, no more.
+  const otlp = args.tracing === 'off' ? undefined : await OtlpReceiver.start();
+  const tracingEnv: NodeJS.ProcessEnv = otlp
+    ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, ...(args.tracing === 'full' ? { OTEL_TRACES_SAMPLER_ARG: '1' } : {}) }
+    : {};
   log(`[bench] starting the stack in bench mode under ${dir}`);
   const stack = await startStack({
     dir,
@@ -89,7 +107,7 @@ async function main() {
     logTo: 'files',
     seed: false,
     logLevel: 'warn',
-    extraEnv: benchEnv,
+    extraEnv: { ...benchEnv, ...tracingEnv },
     extraIssuers: [issuer.trustEntry],
     nodeArgs,
     omit: without,
@@ -250,13 +268,15 @@ async function main() {
       commitToSignedHead: await lagOf('audit', 'audit_commit_to_head_seconds'),
       auditLeavesPerAppend: await ratioOf('audit', 'audit_leaves_appended_total', 'audit_appends_total'),
       resultsReads: readStats,
+      // What the services exported to the OTLP receiver during the whole run (set-up included).
+      tracing: otlp ? { exports: otlp.requests, bytes: otlp.bytes } : undefined,
       lost: checks.lost,
       doubleCounted: checks.doubleCounted,
       undercounted: checks.undercounted,
       wrongVoter: checks.wrongVoter,
       ballotRows: checks.ballotRows,
       machine: reference,
-      settings: { target: args.target, eligibility, without, replicas: Number(args.replicas), concurrency, rate, duration, cores: cpus().length, ...benchEnv },
+      settings: { target: args.target, tracing: args.tracing, eligibility, without, replicas: Number(args.replicas), concurrency, rate, duration, cores: cpus().length, ...benchEnv },
     };
     printTable(result);
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -264,6 +284,7 @@ async function main() {
     await Promise.all(extraReplicas.map((r) => r.process.stop()));
     await stack.stop();
     await issuer.stop();
+    await otlp?.stop();
     if (!args.keep) rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -303,6 +324,7 @@ function printTable(r: Record<string, unknown>) {
     ['commit -> signed head p50 / p99 (ms)', lag(r.commitToSignedHead)],
     ['  of it commit -> JetStream (relay)', lag(r.relayLag)],
     ['leaves per audit append transaction', r.auditLeavesPerAppend],
+    ['OTLP exports received (requests / bytes)', r.tracing ? `${(r.tracing as { exports: number }).exports} / ${(r.tracing as { bytes: number }).bytes}` : 'tracing off'],
     ['lost / double counted / undercounted', `${r.lost} / ${r.doubleCounted} / ${r.undercounted}`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
