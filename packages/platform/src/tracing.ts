@@ -257,7 +257,8 @@ export async function withBatchSpan<T>(
   const links: Link[] = [];
   for (const member of members) if (member) links.push({ context: member });
   const first = links[0];
-  if (!first) return fn();
+  // Untraced, and not in whatever context scheduled it (the batch before, a request's timer).
+  if (!first) return context.with(ROOT_CONTEXT, fn);
   const parent = trace.setSpanContext(ROOT_CONTEXT, first.context);
   const span = tracer.startSpan(name, { attributes: { ...attributes, 'onevote.batch.traced': links.length }, links }, parent);
   try {

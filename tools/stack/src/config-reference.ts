@@ -39,6 +39,7 @@ export async function configVariables(): Promise<Record<ServiceName, string[]>> 
 // Where the shared settings are declared; a service's own are in its config.ts.
 const declarationFiles = [
   'packages/platform/src/config.ts',
+  'packages/platform/src/tracing.ts',
   'packages/auth/src/authenticate.ts',
   'packages/auth/src/altcha.ts',
   'packages/election-config/src/bucket.ts',
