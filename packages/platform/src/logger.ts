@@ -1,5 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
-import { logCorrelation } from './tracing.ts';
+import { logCorrelation, mergeLogCorrelation } from './tracing.ts';
 
 /** Paths pino blanks in every log line: secrets must never reach a log (CONVENTIONS, Security). */
 export const redactedPaths = [
@@ -30,6 +30,7 @@ export function loggerOptions(service: string, level: string): LoggerOptions {
     formatters: { level: (label) => ({ level: label }) },
     // `trace_id` and `span_id` of the active span in every line logged within a traced context.
     mixin: logCorrelation,
+    mixinMergeStrategy: mergeLogCorrelation,
   };
 }
 

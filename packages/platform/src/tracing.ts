@@ -327,13 +327,24 @@ export function consumeTraced<T>(name: string, headers: MsgHdrs | undefined, att
   }
 }
 
+/** What `logCorrelation` returns outside a traced context: never merged into (see below). */
+const none: Record<string, never> = Object.freeze({});
+
 /** `trace_id` and `span_id` of the active span, for every log line (pino `mixin`). */
-const none = Object.freeze({});
 export function logCorrelation(): { trace_id?: string; span_id?: string } {
   if (!enabled) return none;
   const span = trace.getSpan(context.active())?.spanContext();
   if (!span || !trace.isSpanContextValid(span)) return none;
   return { trace_id: span.traceId, span_id: span.spanId };
+}
+
+/**
+ * pino's `mixinMergeStrategy`: the line's own fields win over the trace ids. Pino's default assigns
+ * them *into* the mixin's object, which must then be new for every line; outside a trace there is
+ * nothing to add, and the line's object is used as it is (no allocation when tracing is off).
+ */
+export function mergeLogCorrelation(mergeObject: object, mixinObject: object): object {
+  return mixinObject === none ? mergeObject : Object.assign(mixinObject, mergeObject);
 }
 
 export { context as traceContext, SpanKind, type Span, type SpanContext, type Context as TraceContext, type SpanOptions, ROOT_CONTEXT, trace };

@@ -113,6 +113,22 @@ describe('tracing', () => {
     assert.equal(tracingEnabled(), true);
   });
 
+  test('a line logged outside any trace has no trace ids, and its fields stay its own', () => {
+    const logger = pino(loggerOptions('tracing-test', 'info'), sink);
+    lines.length = 0;
+    logger.info({ first: 1 }, 'outside one');
+    logger.error(new Error('outside two'));
+    logger.info('outside three');
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.first, l.trace_id, (l.err as { message?: string } | undefined)?.message]),
+      [
+        ['outside one', 1, undefined, undefined],
+        ['outside two', undefined, undefined, 'outside two'],
+        ['outside three', undefined, undefined, undefined],
+      ],
+    );
+  });
+
   test('a sampled request: traceparent on the answer, trace ids in its log lines, spans exported', async () => {
     const url = await anApp(true);
     lines.length = 0;
