@@ -146,10 +146,11 @@ export function setupTracing(service: string, config: TracingConfig): (() => Pro
     const provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': config.OTEL_SERVICE_NAME || service }),
       sampler: sampler(config.OTEL_TRACES_SAMPLER, config.OTEL_TRACES_SAMPLER_ARG),
-      // Spans are buffered and sent in the background; past the queue's size they are dropped
-      // (counted by the SDK), never waited for.
+      // Spans are buffered and sent in the background; past the queue's size they are dropped,
+      // never waited for. An export is encoded in one go on the event loop: batches of the SDK's
+      // default size (512) keep that stall short.
       spanProcessors: [
-        new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1000, maxQueueSize: 8192, maxExportBatchSize: 1024 }),
+        new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1000, maxQueueSize: 4096, maxExportBatchSize: 512 }),
       ],
     });
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
