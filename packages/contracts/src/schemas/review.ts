@@ -40,9 +40,12 @@ export const ReviewClusters = Type.Object({
   items: Type.Array(ReviewCluster, { description: 'Largest first, at most 100' }),
 });
 
+/** Query values are strings (no coercion, I5): digits, checked by pattern. */
 export const ClusterBallotsQuery = strictObject({
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  offset: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,7})$', description: 'Ballots to skip (default 0)' })),
+  limit: Type.Optional(
+    Type.String({ pattern: '^([1-9]|[1-9][0-9]|[1-4][0-9]{2}|500)$', description: 'Ballots per page, 1 to 500 (default 100)' }),
+  ),
 });
 
 export const ReviewedBallot = Type.Object({

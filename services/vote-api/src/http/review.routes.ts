@@ -35,8 +35,11 @@ export function registerReviewRoutes(app: App, deps: { review: Review; authentic
       },
     },
     async (request, reply) => {
-      const { offset = 0, limit = 100 } = request.query;
-      const page = await deps.review.clusterBallots(request.params.id, request.params.clusterId, { offset, limit });
+      const { offset = '0', limit = '100' } = request.query;
+      const page = await deps.review.clusterBallots(request.params.id, request.params.clusterId, {
+        offset: Number(offset),
+        limit: Number(limit),
+      });
       return reply.headers(noStore).send(page);
     },
   );
