@@ -10,6 +10,7 @@ import { formatWhen } from '../screens/elections-screen.tsx';
 import { useAsync } from '../use-async.ts';
 import { useSession } from '../use-session.ts';
 import { StatusBadge } from './admin-home.tsx';
+import { FraudReviewPanel } from './fraud-review-panel.tsx';
 import { OperationsPanel } from './operations-panel.tsx';
 import { RollPanel } from './roll-panel.tsx';
 
@@ -149,6 +150,7 @@ function ElectionDetails({ election, reload }: { election: Election; reload: () 
 
       <RollPanel election={election} onElectionChanged={reload} onUploaded={() => setRollUploads((n) => n + 1)} />
       {election.status !== 'draft' ? <OperationsPanel electionId={election.id} /> : null}
+      {election.status !== 'draft' ? <FraudReviewPanel election={election} /> : null}
       <ExportButtons election={election} />
       <History electionId={election.id} revision={`${election.revision ?? election.status}/${rollUploads}`} />
     </Page>
