@@ -81,5 +81,15 @@ test('an admin sees a /64 burst as a cluster, lists its ballots and voids it wit
   await shot(page, 'fraud-review-voided');
 
   await waitFor('the results without the cluster', async () => (await total()) === 3);
+  // The election's history says who voided how many and why (copied by ballot's scheduler).
+  await waitFor('the void in the history', async () => {
+    await page.reload();
+    await page.getByTestId('history').waitFor();
+    return (await page.getByTestId('history-void').count()) === 1;
+  }, { timeoutMs: 30_000, intervalMs: 500 });
+  assert.equal(
+    (await page.getByTestId('history-void').textContent())?.trim(),
+    '— 25 ballots voided: 25 accounts from one /64 within a minute',
+  );
   assert.deepEqual(stack.pageErrors, []);
 });

@@ -208,7 +208,13 @@ function History({ electionId, revision }: { electionId: string; revision: unkno
               <li key={`${entry.at}-${entry.action}-${JSON.stringify(entry.changes)}`}>
                 <time dateTime={entry.at}>{formatWhen(entry.at)}</time> <strong>{entry.action}</strong>{' '}
                 <span className="muted small">by {entry.actor === me ? 'you' : entry.actor}</span>
-                {Object.keys(entry.changes ?? {}).length ? (
+                {entry.action === 'void' ? (
+                  // Fraud review: how many ballots, and why.
+                  <span className="muted small" data-testid="history-void">
+                    {' '}
+                    — {String(entry.changes.ballots)} ballot{entry.changes.ballots === 1 ? '' : 's'} voided: {String(entry.changes.reason)}
+                  </span>
+                ) : Object.keys(entry.changes ?? {}).length ? (
                   <span className="muted small"> — {Object.keys(entry.changes).join(', ')}</span>
                 ) : null}
               </li>
