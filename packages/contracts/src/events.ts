@@ -25,6 +25,8 @@ export interface BallotsCounted {
   /** When the transaction committed (RFC 3339). */
   committedAt: string;
   ballots: { receiptId: string; selections: { questionId: string; optionIds: string[] }[]; countedAt: string }[];
+  /** Ballots an admin voided in these transactions (fraud review), in void order; absent when none. */
+  voids?: { receiptId: string; reason: string; at: string }[];
 }
 
 /**
@@ -36,6 +38,6 @@ export interface ElectionEvent {
   electionId: string;
   /** The history entry's sequence number: unique, and the order events happened in. */
   seq: number;
-  event: 'created' | 'edited' | 'opened' | 'closed' | 'deleted' | 'roll_replaced';
+  event: 'created' | 'edited' | 'opened' | 'closed' | 'deleted' | 'roll_replaced' | 'ballots_voided';
   at: string;
 }

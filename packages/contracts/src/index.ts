@@ -15,6 +15,7 @@ export * from './schemas/common.ts';
 export * from './schemas/elections.ts';
 export * from './schemas/identity.ts';
 export * from './schemas/results.ts';
+export * from './schemas/review.ts';
 export * from './schemas/votes.ts';
 export { natsNames } from './subjects.ts';
 export { contentSecurityPolicy, securityHeaders } from './security-headers.ts';

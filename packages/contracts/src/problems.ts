@@ -26,6 +26,7 @@ export const problemCatalogue = {
   not_closed: { status: 409, title: 'The election is not closed yet' },
   election_not_open: { status: 409, title: 'The election is not open' },
   already_voted: { status: 409, title: 'This voter has already voted' },
+  results_final: { status: 409, title: 'The election is closed; its results are final' },
   conflict: { status: 409, title: 'Conflict' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },

@@ -5,6 +5,7 @@ import * as a from './schemas/audit.ts';
 import * as e from './schemas/elections.ts';
 import * as i from './schemas/identity.ts';
 import * as r from './schemas/results.ts';
+import * as rv from './schemas/review.ts';
 import * as v from './schemas/votes.ts';
 
 export type Service = 'identity' | 'ballot' | 'vote-api' | 'results' | 'audit' | 'gateway';
@@ -445,6 +446,56 @@ export const routes = {
     summary: "The caller's own ballot",
     schema: { params: IdParams, headers: DPoPHeaders, response: { 200: v.MyVote } },
     errors: ['invalid_token', 'invalid_dpop_proof', 'not_found', 'unavailable'],
+  }),
+  reviewClusters: route({
+    method: 'GET',
+    url: '/v1/elections/:id/review/clusters',
+    service: 'vote-api',
+    access: 'admin',
+    summary: 'Fraud review: suspicious ballots grouped by network, DPoP key and burst, with counts per minute',
+    description:
+      'Built from the risk signals kept with each counted ballot (network /24 or /64, a per-election salted hash of the DPoP key, ' +
+      'token age, risk decision); never the voter. Clusters include ballots voided already (counted in `voided`).',
+    schema: { params: IdParams, headers: DPoPHeaders, response: { 200: rv.ReviewClusters } },
+    errors: ['invalid_request', 'invalid_token', 'invalid_dpop_proof', 'forbidden', 'not_found', 'unavailable'],
+  }),
+  reviewClusterBallots: route({
+    method: 'GET',
+    url: '/v1/elections/:id/review/clusters/:clusterId/ballots',
+    service: 'vote-api',
+    access: 'admin',
+    summary: "One page of a cluster's ballots, oldest first, each named by its hash in the audit log",
+    schema: {
+      params: rv.ClusterParams,
+      querystring: rv.ClusterBallotsQuery,
+      headers: DPoPHeaders,
+      response: { 200: rv.ClusterBallots },
+    },
+    errors: ['invalid_request', 'invalid_token', 'invalid_dpop_proof', 'forbidden', 'not_found', 'unavailable'],
+  }),
+  voidBallots: route({
+    method: 'POST',
+    url: '/v1/elections/:id/voids',
+    service: 'vote-api',
+    access: 'admin',
+    summary: 'Void a cluster or single ballots, with a reason',
+    description:
+      'Only while the election is open (as for a ballot): once it is closed its results become final, and a void is refused with ' +
+      '409 results_final; a draft has nothing to void (409 election_not_open). In one transaction the ballots are marked voided ' +
+      '(a ballot voided before is left as it was: voiding twice changes nothing), the tallies drop by exactly those ballots, and ' +
+      'the action is recorded: the audit log gets a `void` leaf per ballot and the election history who voided how many and why. ' +
+      'A voided ballot keeps its voter\'s one seat (I2): that voter cannot vote again, and `votes/me` shows `voided: true`.',
+    schema: { params: IdParams, body: rv.VoidBody, headers: DPoPHeaders, response: { 200: rv.VoidResult } },
+    errors: [
+      'invalid_request',
+      'invalid_token',
+      'invalid_dpop_proof',
+      'forbidden',
+      'not_found',
+      'election_not_open',
+      'results_final',
+      'unavailable',
+    ],
   }),
   results: route({
     method: 'GET',

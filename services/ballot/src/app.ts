@@ -18,6 +18,8 @@ import { Elections } from './use-cases/elections.ts';
 import { Propagation } from './use-cases/propagation.ts';
 import { Rolls } from './use-cases/rolls.ts';
 import { Scheduler } from './use-cases/scheduler.ts';
+import { VoidHistory } from './use-cases/void-history.ts';
+import { VoidActionsRepository } from './adapters/void-actions.repository.ts';
 
 export interface BallotDeps {
   config: Pick<
@@ -84,6 +86,7 @@ export function buildApp(deps: BallotDeps): { app: App; elections: Elections; ro
     logger,
     { tickMs: config.SCHEDULER_TICK_MS, reconcileMs: config.KV_RECONCILE_MS, rollSyncMs: config.ROLL_SYNC_MS },
     rolls,
+    new VoidHistory(new VoidActionsRepository(sql), logger),
   );
   const access = new Access(authenticator);
 

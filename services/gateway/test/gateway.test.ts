@@ -16,6 +16,10 @@ describe('path routing (API.md)', () => {
     assert.equal(upstreamFor('/v1/elections/abc/open'), 'ballot');
     assert.equal(upstreamFor('/v1/elections/abc/votes'), 'vote-api');
     assert.equal(upstreamFor('/v1/elections/abc/votes/me'), 'vote-api');
+    assert.equal(upstreamFor('/v1/elections/abc/review/clusters'), 'vote-api');
+    assert.equal(upstreamFor('/v1/elections/abc/review/clusters/c1/ballots'), 'vote-api');
+    assert.equal(upstreamFor('/v1/elections/abc/voids'), 'vote-api');
+    assert.equal(upstreamFor('/v1/elections/abc/voidsx'), 'ballot');
     assert.equal(upstreamFor('/v1/elections/abc/results/stream'), 'results');
     assert.equal(upstreamFor('/v1/elections/abc/log/head'), 'audit');
     assert.equal(upstreamFor('/v1/audit/keys'), 'audit');
@@ -163,9 +167,17 @@ describe('gateway', () => {
       '/.well-known/jwks.json',
       '/v1/auth/email/change',
       '/v1/auth/email/change/confirm',
+      '/v1/elections/{id}/review/clusters',
+      '/v1/elections/{id}/review/clusters/{clusterId}/ballots',
+      '/v1/elections/{id}/voids',
     ]) {
       assert.ok(doc.paths[path], path);
     }
+    // Fraud review is admin-only, and a void after the results are final is a documented 409.
+    const voids = doc.paths['/v1/elections/{id}/voids'].post;
+    assert.deepEqual(voids.security, [{ DPoP: [] }]);
+    assert.match(voids.responses['409'].description, /results_final/);
+    assert.deepEqual(Object.keys(voids.requestBody.content['application/json'].schema.properties).sort(), ['ballots', 'clusterId', 'reason']);
     // An email change tells nobody whether an address is registered, and says so.
     const change = doc.paths['/v1/auth/email/change'].post;
     assert.match(change.description, /already belongs to another account the answer is the same 202/);

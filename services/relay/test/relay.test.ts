@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -9,6 +9,7 @@ import { freshDatabase, testInfra, uniqueName, waitFor } from '@onevote/stack/te
 import { fileURLToPath } from 'node:url';
 // The test writes ballots as vote-api does, with vote-api's own commit statement.
 import { BallotStore } from '../../vote-api/src/adapters/ballot-store.ts';
+import { ReviewRepository } from '../../vote-api/src/adapters/review.repository.ts';
 import { BallotsStream } from '../src/adapters/ballots-stream.ts';
 import { CountedBallots } from '../src/adapters/counted-ballots.ts';
 import { RelayState } from '../src/adapters/relay-state.ts';
@@ -202,6 +203,37 @@ describe('relay: counted ballots from PostgreSQL to JetStream BALLOTS', () => {
         const receipts = await receiptsIn().catch(() => []);
         return new Set(receipts).size === total;
       }, { timeoutMs: 20_000 });
+    } finally {
+      await relay.close();
+    }
+  });
+
+  test('voids (fraud review) reach the stream after their ballots, once each, and a refilled stream carries them too', async () => {
+    const voidsIn = async () => (await messages()).flatMap((m, i) => (m.body.voids ?? []).map((v) => ({ ...v, message: i })));
+    const relay = await startRelay();
+    try {
+      await vote(6, 6);
+      const receipts = (await writer<{ receipt_id: string }[]>`
+        select receipt_id::text from votes.ballots where election_id = ${electionId} order by counted_at desc, receipt_id limit 3`).map((r) => r.receipt_id);
+      const hash = (r: string) => createHash('sha256').update(r, 'utf8').digest('base64url');
+      const outcome = await new ReviewRepository(writer).void(electionId, { ballots: receipts.map(hash) }, { actor: 'admin-1', reason: 'bots' });
+      assert.deepEqual(outcome, { voided: 3, alreadyVoided: 0, voidId: (outcome as { voidId: string }).voidId });
+      await waitFor('the voids in the stream', async () => (await voidsIn()).length === 3);
+      const voids = await voidsIn();
+      assert.deepEqual(new Set(voids.map((v) => v.receiptId)), new Set(receipts));
+      assert.ok(voids.every((v) => v.reason === 'bots' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v.at)));
+      const ballotMessage = (await messages()).findIndex((m) => m.body.ballots.some((b) => b.receiptId === receipts[0]));
+      // In the same message (one flush) or a later one; within a message the ballots come first.
+      assert.ok(ballotMessage >= 0 && voids.every((v) => v.message >= ballotMessage), 'a void comes after its ballot');
+
+      await (await jetstreamManager(nc)).streams.delete(stream);
+      await waitFor('the stream refilled with ballots and voids', async () => {
+        const refilled = await voidsIn().catch(() => []);
+        return refilled.length === 3 && new Set(await receiptsIn()).size === (await countStored());
+      }, { timeoutMs: 20_000 });
+      const refilled = await messages();
+      const lastBallots = refilled.findLastIndex((m) => m.body.ballots.length > 0);
+      assert.ok((await voidsIn()).every((v) => v.message > lastBallots), 'refilled voids follow every ballot');
     } finally {
       await relay.close();
     }

@@ -177,6 +177,28 @@ export class ResultsWorld {
     return { committedAt };
   }
 
+  /** Voids ballots as vote-api's fraud review does: tallies and `ballots` down, `voided` up, in slot 0. */
+  async voidBallots(election: ElectionConfig, choices: number[]): Promise<void> {
+    const question = election.questions[0]!;
+    await this.writer.begin(async (tx) => {
+      for (const c of choices) {
+        await tx`
+          insert into votes.tallies (election_id, question_id, option_id, slot, votes)
+          values (${election.id}, ${question.id}, ${question.options[c]!.id}, 0, -1)
+          on conflict (election_id, question_id, option_id, slot)
+          do update set votes = votes.tallies.votes + excluded.votes`;
+      }
+      await tx`
+        insert into votes.ballot_totals (election_id, slot, ballots, voided)
+        values (${election.id}, 0, ${-choices.length}, ${choices.length})
+        on conflict (election_id, slot) do update
+          set ballots = votes.ballot_totals.ballots + excluded.ballots, voided = votes.ballot_totals.voided + excluded.voided`;
+    });
+    const event: TallyChanged = { electionId: election.id, ballots: choices.length, committedAt: new Date().toISOString() };
+    this.nc.publish(natsNames.tallyChanged(election.id), JSON.stringify(event));
+    await this.nc.flush();
+  }
+
   async stop(): Promise<void> {
     for (const close of this.closers) await close().catch(() => {});
   }

@@ -28,6 +28,26 @@ describe('results service', () => {
     return election;
   }
 
+  test('a void (fraud review) lowers the results live: the stream frames the lower tally with a higher version', async () => {
+    const election = await anOpenElection();
+    await world.countBallots(election, [0, 1, 1, 1]);
+    const stream = await SseClient.open(resultsUrl(election.id, '/stream'));
+    try {
+      await waitFor('the stream shows 4 ballots', () => stream.latest().totalBallots === 4);
+      const before = stream.frames.at(-1)!;
+      await world.voidBallots(election, [1, 1]);
+      await waitFor('the stream shows 2 ballots', () => stream.latest().totalBallots === 2);
+      const after = stream.frames.at(-1)!;
+      assert.ok(Number(after.id) > Number(before.id), `version ${after.id} after ${before.id}`);
+      const votes = (stream.latest() as unknown as { questions: { options: { votes: number }[] }[] }).questions[0]!.options.map((o) => o.votes);
+      assert.deepEqual(votes, [1, 1]);
+      const snapshot = await (await fetch(resultsUrl(election.id))).json();
+      assert.equal(snapshot.totalBallots, 2);
+    } finally {
+      stream.close();
+    }
+  });
+
   test('the snapshot has the tally with labels, is cacheable for 1 s, and answers 304 to its ETag', async () => {
     const election = await anOpenElection();
     await world.countBallots(election, [0, 0, 1]);

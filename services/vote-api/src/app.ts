@@ -14,6 +14,9 @@ import { createCastVote } from './use-cases/cast-vote.ts';
 import type { VoteApiConfig } from './config.ts';
 import { registerVoteRoutes } from './http/votes.routes.ts';
 import { createMyVote } from './use-cases/my-vote.ts';
+import { ReviewRepository } from './adapters/review.repository.ts';
+import { registerReviewRoutes } from './http/review.routes.ts';
+import { createReview } from './use-cases/review.ts';
 import { createVoteMetrics } from './metrics.ts';
 
 export interface VoteApiDeps {
@@ -101,6 +104,18 @@ export function buildApp(deps: VoteApiDeps): App {
     originSecret: config.ORIGIN_SECRET,
   });
   registerVoteRoutes(app, { castVote, myVote: createMyVote({ authenticator, store, committer }) });
+  const review = createReview({
+    elections: deps.elections,
+    repository: new ReviewRepository(deps.sql),
+    thresholds: {
+      subnetMin: config.REVIEW_SUBNET_MIN_BALLOTS,
+      keyMin: config.REVIEW_KEY_MIN_BALLOTS,
+      burstMin: config.REVIEW_BURST_MIN_BALLOTS,
+    },
+    voided: (electionId, ballots) => notifier.changed(electionId, ballots),
+    logger,
+  });
+  registerReviewRoutes(app, { review, authenticator });
   // Ballots already queued are committed (and answered) before the clients close.
   app.addHook('onClose', () => committer.stop());
   return app;

@@ -84,6 +84,14 @@ export const configSchema = serviceConfig({
   RISK_UNKNOWN_SIGNALS: Type.Union([Type.Literal('challenge'), Type.Literal('allow')], { default: 'challenge' }),
   /** A token used within this many seconds of its issue is challenged (scripted login-then-vote). */
   RISK_MIN_TOKEN_AGE_SECONDS: int(0, 3600, 0),
+
+  // Fraud review (docs/fraud-review.md): how many ballots make a cluster an admin is shown.
+  /** Ballots from one /24 or /64 in an election that make it a `subnet` cluster. */
+  REVIEW_SUBNET_MIN_BALLOTS: int(2, 10_000_000, 20),
+  /** Ballots (of distinct voters) signed with one DPoP key that make a `key` cluster. */
+  REVIEW_KEY_MIN_BALLOTS: int(2, 10_000_000, 2),
+  /** Ballots from one network within one minute that make a `burst` cluster. */
+  REVIEW_BURST_MIN_BALLOTS: int(2, 10_000_000, 10),
 });
 
 export type VoteApiConfig = Static<typeof configSchema>;

@@ -57,3 +57,14 @@ test('a table vote-api adds later is not readable by the readers unless a migrat
   await denied(as('results')`select * from votes.later_table`);
   await denied(as('ballot')`select * from votes.later_table`);
 });
+
+test('fraud review: ballot reads who voided how many, the relay reads the voids, nobody reads the risk signals', async () => {
+  await as('ballot')`select seq, id, election_id, actor, reason, cluster_id, ballots, at from votes.void_actions`;
+  await as('relay')`select election_id, receipt_id, void_seq, reason, voided_at from votes.voided_ballots`;
+  for (const reader of ['ballot', 'results', 'relay']) {
+    await denied(as(reader)`select * from votes.ballot_signals`);
+    await denied(as(reader)`select * from votes.review_salts`);
+  }
+  await denied(as('ballot')`select * from votes.voided_ballots`);
+  await denied(as('results')`select * from votes.void_actions`);
+});

@@ -10,6 +10,7 @@ import { formatWhen } from '../screens/elections-screen.tsx';
 import { useAsync } from '../use-async.ts';
 import { useSession } from '../use-session.ts';
 import { StatusBadge } from './admin-home.tsx';
+import { FraudReviewPanel } from './fraud-review-panel.tsx';
 import { OperationsPanel } from './operations-panel.tsx';
 import { RollPanel } from './roll-panel.tsx';
 
@@ -149,6 +150,7 @@ function ElectionDetails({ election, reload }: { election: Election; reload: () 
 
       <RollPanel election={election} onElectionChanged={reload} onUploaded={() => setRollUploads((n) => n + 1)} />
       {election.status !== 'draft' ? <OperationsPanel electionId={election.id} /> : null}
+      {election.status !== 'draft' ? <FraudReviewPanel election={election} /> : null}
       <ExportButtons election={election} />
       <History electionId={election.id} revision={`${election.revision ?? election.status}/${rollUploads}`} />
     </Page>
@@ -206,7 +208,13 @@ function History({ electionId, revision }: { electionId: string; revision: unkno
               <li key={`${entry.at}-${entry.action}-${JSON.stringify(entry.changes)}`}>
                 <time dateTime={entry.at}>{formatWhen(entry.at)}</time> <strong>{entry.action}</strong>{' '}
                 <span className="muted small">by {entry.actor === me ? 'you' : entry.actor}</span>
-                {Object.keys(entry.changes ?? {}).length ? (
+                {entry.action === 'void' ? (
+                  // Fraud review: how many ballots, and why.
+                  <span className="muted small" data-testid="history-void">
+                    {' '}
+                    — {String(entry.changes.ballots)} ballot{entry.changes.ballots === 1 ? '' : 's'} voided: {String(entry.changes.reason)}
+                  </span>
+                ) : Object.keys(entry.changes ?? {}).length ? (
                   <span className="muted small"> — {Object.keys(entry.changes).join(', ')}</span>
                 ) : null}
               </li>

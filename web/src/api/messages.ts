@@ -20,6 +20,7 @@ const messages: Record<string, string> = {
   not_closed: 'Exports are available once the election is closed.',
   election_not_open: 'This election is not open for voting.',
   already_voted: 'You have already voted in this election.',
+  results_final: 'The election is closed: its results are final and no ballot can be voided.',
   email_not_verified: 'Verify your email address to vote in this election.',
   not_eligible: 'You are not on the voter roll of this election.',
   invalid_ballot: 'The ballot is not valid. Check the number of choices for each question.',

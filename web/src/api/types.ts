@@ -62,6 +62,10 @@ export interface Receipt {
 
 export interface MyVote extends Receipt {
   selections: Selection[];
+  /** An admin voided the ballot (fraud review): it is not in the tally. */
+  voided?: boolean;
+  voidReason?: string;
+  voidedAt?: string;
 }
 
 export interface Results {

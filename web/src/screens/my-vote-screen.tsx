@@ -48,7 +48,14 @@ export function MyVoteScreen({ electionId }: { electionId: string }) {
     <Page title={`My vote: ${election.title}`}>
       {vote ? (
         <>
-          <Notice kind="success">Your ballot is counted.</Notice>
+          {vote.voided ? (
+            <Notice kind="warning" testId="my-vote-voided">
+              An administrator voided your ballot{vote.voidReason ? `: ${vote.voidReason}` : ''}. It is not in the tally,
+              and you cannot vote again in this election.
+            </Notice>
+          ) : (
+            <Notice kind="success">Your ballot is counted.</Notice>
+          )}
           <ReceiptBox receiptId={vote.receiptId} countedAt={vote.countedAt} />
           <LogCheck view={view} onRecheck={() => check(vote.receiptId)} />
           <dl className="card my-choices">

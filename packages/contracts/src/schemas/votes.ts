@@ -27,4 +27,11 @@ export const MyVote = Type.Object({
   status: Type.Literal('counted'),
   selections: Type.Array(Type.Object({ questionId: Id, optionIds: Type.Array(Id) })),
   countedAt: Timestamp,
+  voided: Type.Optional(
+    Type.Boolean({
+      description: 'true when an admin voided the ballot (fraud review): it is not in the tally, and the voter cannot vote again',
+    }),
+  ),
+  voidReason: Type.Optional(Type.String()),
+  voidedAt: Type.Optional(Timestamp),
 });

@@ -79,7 +79,9 @@ export class HeadsRepository {
   /** Ballot leaves in the log (what a final head must equal the results' count of). */
   async ballotCount(electionId: string): Promise<number> {
     const [row] = (await this.sql.unsafe(
-      "select count(*)::text as n from audit.leaves where election_id = $1 and kind = 'ballot'",
+      // The tally of the log (API.md): ballot leaves minus the voided ones, as the results count.
+      `select (count(*) filter (where kind = 'ballot') - count(*) filter (where kind = 'void'))::text as n
+         from audit.leaves where election_id = $1 and kind in ('ballot', 'void')`,
       [electionId],
     )) as unknown as { n: string }[];
     return Number(row?.n ?? 0);

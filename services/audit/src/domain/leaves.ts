@@ -29,7 +29,7 @@ export function ballotLeaf(input: { electionId: string; ballot: string; selectio
   });
 }
 
-export type LifecycleEvent = 'created' | 'edited' | 'opened' | 'closed' | 'deleted' | 'roll_replaced';
+export type LifecycleEvent = 'created' | 'edited' | 'opened' | 'closed' | 'deleted' | 'roll_replaced' | 'ballots_voided';
 
 export function eventLeaf(input: { electionId: string; event: LifecycleEvent; at: string }): string {
   return JSON.stringify({ v: 1, kind: 'event', electionId: input.electionId, event: input.event, at: input.at });

@@ -3,7 +3,7 @@ import type { BallotsCounted, ElectionEvent } from '@onevote/contracts';
 import type { Logger } from '@onevote/platform';
 import type { HeadsRepository } from '../adapters/heads.repository.ts';
 import type { LeafToAppend, MerkleRepository } from '../adapters/merkle.repository.ts';
-import { ballotHash, ballotLeaf, eventLeaf } from '../domain/leaves.ts';
+import { ballotHash, ballotLeaf, eventLeaf, voidLeaf } from '../domain/leaves.ts';
 import type { AuditMetrics } from '../metrics.ts';
 import type { HeadSigner } from './sign-heads.ts';
 
@@ -24,7 +24,7 @@ export interface RecorderDeps {
 }
 
 /**
- * Appends what the streams deliver to each election's log: ballots from BALLOTS, lifecycle events
+ * Appends what the streams deliver to each election's log: ballots and voids from BALLOTS, lifecycle events
  * from ELECTION_EVENTS. A batch is acknowledged only once its leaves are committed; anything
  * delivered again is found in the log by its key and not appended twice.
  */
@@ -46,6 +46,17 @@ export class Recorder {
           key,
         });
         group.times.push({ publishedAt, committedAt: Date.parse(b.countedAt) });
+      }
+      // A void cancels a ballot logged before it (its own transaction, committed after the ballot's);
+      // keyed by the ballot's hash, so a redelivered void is not appended twice.
+      for (const v of body.voids ?? []) {
+        const key = ballotHash(v.receiptId);
+        group.leaves.push({
+          leaf: utf8.encode(voidLeaf({ electionId: body.electionId, ballot: key, reason: v.reason, at: v.at })),
+          kind: 'void',
+          key,
+        });
+        group.times.push({ publishedAt, committedAt: Date.parse(v.at) });
       }
     }
     await this.append(groups);

@@ -11,7 +11,7 @@ export interface StoredElection {
   publishedRevision: number;
 }
 
-export type HistoryAction = 'create' | 'edit' | 'open' | 'close' | 'delete' | 'roll';
+export type HistoryAction = 'create' | 'edit' | 'open' | 'close' | 'delete' | 'roll' | 'void';
 
 export interface HistoryEntry {
   electionId: string;

@@ -22,6 +22,8 @@ const events: Record<HistoryAction, ElectionEvent['event']> = {
   delete: 'deleted',
   // Who may vote changed: in the public log too (a leaf kind verifiers may ignore, API.md).
   roll: 'roll_replaced',
+  // An admin voided ballots (fraud review); the void leaves themselves come through BALLOTS.
+  void: 'ballots_voided',
 };
 
 /**

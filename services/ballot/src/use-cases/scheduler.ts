@@ -2,6 +2,7 @@ import type { Logger } from '@onevote/platform';
 import type { Elections } from './elections.ts';
 import type { Propagation } from './propagation.ts';
 import type { Rolls } from './rolls.ts';
+import type { VoidHistory } from './void-history.ts';
 
 export interface SchedulerOptions {
   /** How often due elections are moved and pending publishes retried. */
@@ -30,6 +31,7 @@ export class Scheduler {
     private readonly logger: Logger,
     private readonly options: SchedulerOptions,
     private readonly rolls?: Pick<Rolls, 'sync'>,
+    private readonly voids?: Pick<VoidHistory, 'import'>,
   ) {}
 
   start(): void {
@@ -48,6 +50,8 @@ export class Scheduler {
     const { opened, closed } = await this.elections.applySchedule();
     if (opened.length || closed.length) this.logger.info({ opened, closed }, 'scheduled transitions');
     await this.propagation.publishPending();
+    // Voids first, so their history entries go out with this tick's events.
+    if (this.voids) await this.voids.import();
     await this.propagation.publishEvents();
     if (Date.now() - this.lastReconcile >= this.options.reconcileMs) {
       await this.propagation.reconcile();

@@ -5,6 +5,9 @@ const table: [RegExp, Upstream][] = [
   [/^\/v1\/auth(\/|$)/, 'identity'],
   [/^\/\.well-known\//, 'identity'],
   [/^\/v1\/elections\/[^/]+\/votes(\/|$)/, 'vote-api'],
+  // Fraud review (admin): the signals and voids live with the ballots, in vote-api.
+  [/^\/v1\/elections\/[^/]+\/review(\/|$)/, 'vote-api'],
+  [/^\/v1\/elections\/[^/]+\/voids(\/|$)/, 'vote-api'],
   [/^\/v1\/elections\/[^/]+\/results(\/|$)/, 'results'],
   [/^\/v1\/elections\/[^/]+\/log(\/|$)/, 'audit'],
   [/^\/v1\/audit(\/|$)/, 'audit'],

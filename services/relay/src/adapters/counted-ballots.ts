@@ -1,5 +1,5 @@
 import type { Sql } from '@onevote/platform';
-import type { CountedBallot } from '../domain/transactions.ts';
+import type { CountedBallot, VoidedBallot } from '../domain/transactions.ts';
 
 /**
  * Every counted ballot in `votes.ballots` (the columns a leaf needs; the relay's role can read no
@@ -26,6 +26,22 @@ export class CountedBallots {
           countedAt: r.counted_at.toISOString(),
         }),
       );
+    }
+  }
+
+  /** Every void in `votes.voided_ballots`, in the order they were made (for the same refill). */
+  async *voids(): AsyncGenerator<VoidedBallot[]> {
+    const cursor = this.sql`
+      select election_id::text, receipt_id::text, reason, voided_at
+        from votes.voided_ballots
+       order by void_seq, receipt_id`.cursor(this.batchSize);
+    for await (const rows of cursor) {
+      yield (rows as unknown as { election_id: string; receipt_id: string; reason: string; voided_at: Date }[]).map((r) => ({
+        electionId: r.election_id,
+        receiptId: r.receipt_id,
+        reason: r.reason,
+        at: r.voided_at.toISOString(),
+      }));
     }
   }
 }

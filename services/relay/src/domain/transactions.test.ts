@@ -37,3 +37,18 @@ test('inserts between Begin and Commit make one transaction; columns come from t
   assert.equal(tx?.endLsn, 120n);
   assert.throws(() => assembler.push({ tag: 'insert', relationId: 8, values: [] }), /before its description/);
 });
+
+test('inserts into votes.voided_ballots are the transaction voids, in order, apart from its ballots', () => {
+  const assembler = new TransactionAssembler();
+  const columns = ['election_id', 'receipt_id', 'reason', 'voided_at'];
+  assembler.push({ tag: 'relation', relationId: 9, namespace: 'votes', name: 'voided_ballots', columns });
+  assembler.push({ tag: 'begin', finalLsn: 200n, xid: 2 });
+  assembler.push({ tag: 'insert', relationId: 9, values: ['e1', 'r2', 'bot farm', '2026-12-01 10:05:00.5+00'] });
+  assembler.push({ tag: 'insert', relationId: 9, values: ['e1', 'r1', 'bot farm', '2026-12-01 10:05:00.5+00'] });
+  const tx = assembler.push({ tag: 'commit', commitLsn: 200n, endLsn: 220n, committedAt: new Date(0) });
+  assert.deepEqual(tx?.ballots, []);
+  assert.deepEqual(tx?.voids, [
+    { electionId: 'e1', receiptId: 'r2', reason: 'bot farm', at: '2026-12-01T10:05:00.500Z' },
+    { electionId: 'e1', receiptId: 'r1', reason: 'bot farm', at: '2026-12-01T10:05:00.500Z' },
+  ]);
+});

@@ -10,7 +10,16 @@ export interface CountedBallot {
   countedAt: string;
 }
 
-/** One committed transaction (one group commit) of vote-api, in commit order. */
+/** A ballot an admin voided (fraud review): the audit log appends a `void` leaf for it. */
+export interface VoidedBallot {
+  electionId: string;
+  receiptId: string;
+  reason: string;
+  /** RFC 3339 with milliseconds. */
+  at: string;
+}
+
+/** One committed transaction (one group commit, or one void) of vote-api, in commit order. */
 export interface CommittedTransaction {
   /** The WAL position of the commit record: unique, and the order transactions committed in. */
   commitLsn: bigint;
@@ -18,9 +27,11 @@ export interface CommittedTransaction {
   endLsn: bigint;
   committedAt: Date;
   ballots: CountedBallot[];
+  voids: VoidedBallot[];
 }
 
 interface Relation {
+  name: string;
   columns: string[];
 }
 
@@ -32,26 +43,32 @@ interface Relation {
 export class TransactionAssembler {
   private readonly relations = new Map<number, Relation>();
   private ballots: CountedBallot[] | undefined;
+  private voids: VoidedBallot[] | undefined;
 
   /** Feeds one message; returns a transaction when it was its Commit. */
   push(message: PgOutputMessage): CommittedTransaction | undefined {
     switch (message.tag) {
       case 'relation':
-        this.relations.set(message.relationId, { columns: message.columns });
+        this.relations.set(message.relationId, { name: message.name, columns: message.columns });
         return undefined;
       case 'begin':
         this.ballots = [];
+        this.voids = [];
         return undefined;
       case 'insert': {
         const relation = this.relations.get(message.relationId);
         if (!relation) throw new Error(`insert into relation ${message.relationId} before its description`);
-        (this.ballots ??= []).push(ballotOf(relation.columns, message.values));
+        // The publication holds votes.ballots and votes.voided_ballots (vote-api's migrations).
+        if (relation.name === 'voided_ballots') (this.voids ??= []).push(voidOf(relation.columns, message.values));
+        else (this.ballots ??= []).push(ballotOf(relation.columns, message.values));
         return undefined;
       }
       case 'commit': {
         const ballots = this.ballots ?? [];
+        const voids = this.voids ?? [];
         this.ballots = undefined;
-        return { commitLsn: message.commitLsn, endLsn: message.endLsn, committedAt: message.committedAt, ballots };
+        this.voids = undefined;
+        return { commitLsn: message.commitLsn, endLsn: message.endLsn, committedAt: message.committedAt, ballots, voids };
       }
       default:
         return undefined;
@@ -59,12 +76,26 @@ export class TransactionAssembler {
   }
 }
 
-function ballotOf(columns: string[], values: (string | null)[]): CountedBallot {
-  const column = (name: string) => {
+function columnReader(what: string, columns: string[], values: (string | null)[]) {
+  return (name: string) => {
     const value = values[columns.indexOf(name)];
-    if (value === undefined || value === null) throw new Error(`a ballot without ${name}`);
+    if (value === undefined || value === null) throw new Error(`a ${what} without ${name}`);
     return value;
   };
+}
+
+function voidOf(columns: string[], values: (string | null)[]): VoidedBallot {
+  const column = columnReader('void', columns, values);
+  return {
+    electionId: column('election_id'),
+    receiptId: column('receipt_id'),
+    reason: column('reason'),
+    at: timestampToIso(column('voided_at')),
+  };
+}
+
+function ballotOf(columns: string[], values: (string | null)[]): CountedBallot {
+  const column = columnReader('ballot', columns, values);
   return {
     electionId: column('election_id'),
     receiptId: column('receipt_id'),

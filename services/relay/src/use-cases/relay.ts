@@ -5,7 +5,7 @@ import type { CountedBallots } from '../adapters/counted-ballots.ts';
 import type { RelayState } from '../adapters/relay-state.ts';
 import type { ReplicationSession, ReplicationSource } from '../adapters/replication-stream.ts';
 import { bigIntToLsn, type PgOutputMessage } from '../domain/pgoutput.ts';
-import { type CommittedTransaction, type CountedBallot, TransactionAssembler } from '../domain/transactions.ts';
+import { type CommittedTransaction, type CountedBallot, TransactionAssembler, type VoidedBallot } from '../domain/transactions.ts';
 import type { RelayMetrics } from '../metrics.ts';
 
 export interface RelayOptions {
@@ -80,6 +80,18 @@ export class Relay {
       await this.deps.stream.publish(messages);
       count += batch.length;
     }
+    // Then the voids, in the order they were made: each cancels a ballot published above.
+    for await (const batch of this.deps.ballots.voids()) {
+      const messages = [...groupBy(batch, (v) => v.electionId)].map(([electionId, voids]) =>
+        this.message(electionId, `refill:${created}:${electionId}:void:${voids[0]!.receiptId}`, {
+          committedAt: voids.at(-1)!.at,
+          ballots: [],
+          voids,
+        }),
+      );
+      await this.deps.stream.publish(messages);
+      count += batch.length;
+    }
     await this.deps.state.set(filledStreamKey, created);
     this.deps.metrics.refills.inc();
     this.deps.logger.info({ ballots: count, ms: Date.now() - started, stream: created }, 'BALLOTS stream refilled from PostgreSQL');
@@ -126,13 +138,13 @@ export class Relay {
     const tx = assembler.push(message);
     if (!tx) return;
     if (this.highWater !== undefined && tx.commitLsn <= this.highWater) {
-      this.deps.metrics.skipped.inc(tx.ballots.length);
+      this.deps.metrics.skipped.inc(tx.ballots.length + tx.voids.length);
       // Already in the stream: nothing to publish, but the position may be confirmed past it.
-      this.pending.push({ ...tx, ballots: [] });
+      this.pending.push({ ...tx, ballots: [], voids: [] });
       return;
     }
     this.pending.push(tx);
-    this.pendingBallots += tx.ballots.length;
+    this.pendingBallots += tx.ballots.length + tx.voids.length;
     if (this.pendingBallots >= this.deps.options.flushBallots) this.wake?.();
   }
 
@@ -148,7 +160,7 @@ export class Relay {
     let ballots = 0;
     for (const tx of transactions) {
       ballots += tx.ballots.length;
-      if (tx.ballots.length > 0) this.deps.metrics.lag.observe((acked - tx.committedAt.getTime()) / 1000);
+      if (tx.ballots.length > 0 || tx.voids.length > 0) this.deps.metrics.lag.observe((acked - tx.committedAt.getTime()) / 1000);
     }
     await session.acknowledge(bigIntToLsn(transactions.at(-1)!.endLsn));
     this.deps.metrics.transactions.inc(transactions.length);
@@ -172,19 +184,26 @@ export class Relay {
    * grouped otherwise is appended once by audit anyway.
    */
   private messagesOf(transactions: CommittedTransaction[]): BallotsMessage[] {
-    const byElection = new Map<string, { ballots: CountedBallot[]; last: CommittedTransaction }>();
+    const byElection = new Map<string, { ballots: CountedBallot[]; voids: VoidedBallot[]; last: CommittedTransaction }>();
+    const groupOf = (electionId: string, tx: CommittedTransaction) => {
+      let group = byElection.get(electionId);
+      if (!group) byElection.set(electionId, (group = { ballots: [], voids: [], last: tx }));
+      group.last = tx;
+      return group;
+    };
     for (const tx of transactions) {
-      for (const b of tx.ballots) {
-        const group = byElection.get(b.electionId);
-        if (group) {
-          group.ballots.push(b);
-          group.last = tx;
-        } else byElection.set(b.electionId, { ballots: [b], last: tx });
-      }
+      for (const b of tx.ballots) groupOf(b.electionId, tx).ballots.push(b);
+      // A void's transaction commits after its ballot's: in a message, voids follow the ballots.
+      for (const v of tx.voids) groupOf(v.electionId, tx).voids.push(v);
     }
-    return [...byElection].map(([electionId, { ballots, last }]) => {
+    return [...byElection].map(([electionId, { ballots, voids, last }]) => {
       const lsn = bigIntToLsn(last.commitLsn);
-      return this.message(electionId, `${lsn}:${electionId}`, { commitLsn: lsn, committedAt: last.committedAt.toISOString(), ballots });
+      return this.message(electionId, `${lsn}:${electionId}`, {
+        commitLsn: lsn,
+        committedAt: last.committedAt.toISOString(),
+        ballots,
+        voids,
+      });
     });
   }
 
@@ -192,13 +211,16 @@ export class Relay {
   private message(
     electionId: string,
     msgId: string,
-    body: Pick<BallotsCounted, 'commitLsn' | 'committedAt'> & { ballots: CountedBallot[] },
+    body: Pick<BallotsCounted, 'commitLsn' | 'committedAt'> & { ballots: CountedBallot[]; voids?: VoidedBallot[] },
   ): BallotsMessage {
     const ballots = body.ballots
       .map((b) => `{"receiptId":${JSON.stringify(b.receiptId)},"selections":${b.selections},"countedAt":"${b.countedAt}"}`)
       .join(',');
     const commit = body.commitLsn ? `"commitLsn":"${body.commitLsn}",` : '';
-    const payload = `{"v":1,"electionId":${JSON.stringify(electionId)},${commit}"committedAt":"${body.committedAt}","ballots":[${ballots}]}`;
+    const voids = body.voids?.length
+      ? `,"voids":${JSON.stringify(body.voids.map((v) => ({ receiptId: v.receiptId, reason: v.reason, at: v.at })))}`
+      : '';
+    const payload = `{"v":1,"electionId":${JSON.stringify(electionId)},${commit}"committedAt":"${body.committedAt}","ballots":[${ballots}]${voids}}`;
     return { subject: this.deps.stream.subject(electionId), msgId, payload: encoder.encode(payload) };
   }
 }

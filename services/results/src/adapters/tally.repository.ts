@@ -17,19 +17,23 @@ export class PostgresTallyRepository implements TallyRepository {
     // One statement reads both tables in the same snapshot: the ballot count and the votes always
     // belong to the same set of commits (the ballot count is the version; domain/results.ts).
     const rows = await this.sql<
-      { election_id: string; question_id: string | null; option_id: string | null; n: string }[]
+      { election_id: string; question_id: string | null; option_id: string | null; n: string; changes: string | null }[]
     >`
-      select election_id, null::uuid as question_id, null::uuid as option_id, sum(ballots)::text as n
+      select election_id, null::uuid as question_id, null::uuid as option_id, sum(ballots)::text as n,
+             sum(ballots + 2 * voided)::text as changes
         from votes.ballot_totals where election_id = any(${electionIds}::uuid[])
        group by election_id
       union all
-      select election_id, question_id, option_id, sum(votes)::text as n
+      select election_id, question_id, option_id, sum(votes)::text as n, null as changes
         from votes.tallies where election_id = any(${electionIds}::uuid[])
        group by election_id, question_id, option_id`;
     for (const row of rows) {
       const sums = out.get(row.election_id);
       if (!sums) continue;
-      if (row.question_id === null || row.option_id === null) sums.ballots = Number(row.n);
+      if (row.question_id === null || row.option_id === null) {
+        sums.ballots = Number(row.n);
+        sums.changes = Number(row.changes);
+      }
       else sums.votes.set(optionKey(row.question_id, row.option_id), Number(row.n));
     }
     return out;

@@ -273,7 +273,7 @@ export class LiveResults {
     this.lastReadError = '';
     election.readOkStartedAt = Math.max(election.readOkStartedAt, startedAt);
     const current = election.sums;
-    if (current && sums.ballots <= current.ballots) return;
+    if (current && sums.changes <= current.changes) return;
     election.sums = sums;
     election.lastChangeAt = Date.now();
     if (election.final) {
@@ -301,7 +301,7 @@ export class LiveResults {
   }
 
   private build(election: ElectionTally, sums: TallySums) {
-    const version = resultsVersion(sums.ballots, election.config.status, election.final);
+    const version = resultsVersion(sums.changes, election.config.status, election.final);
     const document = buildResults(election.config, sums, {
       asOf: new Date().toISOString(),
       final: election.final,
@@ -362,12 +362,12 @@ export class LiveResults {
   private async settle(election: ElectionTally) {
     election.settleTimer = undefined;
     if (this.stopped || this.elections.get(election.id) !== election) return;
-    const before = election.sums?.ballots;
+    const before = election.sums?.changes;
     const startedAt = Date.now();
     await this.requestRead(election, 'settle');
     const reread = election.readOkStartedAt >= startedAt;
     const quiet = Date.now() - election.lastChangeAt >= this.options.finalSettleMs;
-    if (!reread || election.sums === undefined || election.sums.ballots !== before || !quiet) {
+    if (!reread || election.sums === undefined || election.sums.changes !== before || !quiet) {
       // A failed re-read retries after a pause rather than in a tight loop.
       this.scheduleSettle(election, reread ? 0 : this.options.finalSettleMs);
       return;

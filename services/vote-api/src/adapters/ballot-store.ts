@@ -1,5 +1,7 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { Sql } from '@onevote/platform';
 import type { Selection } from '../domain/ballot.ts';
+import type { BallotSignals } from '../domain/review.ts';
 
 export interface BallotToCommit {
   electionId: string;
@@ -7,6 +9,8 @@ export interface BallotToCommit {
   receiptId: string;
   idempotencyKey: string;
   selections: Selection[];
+  /** Kept with the ballot for fraud review (votes.ballot_signals); never the voter's identity. */
+  signals?: BallotSignals;
 }
 
 /** The counted ballot that holds a voter's one seat in an election. */
@@ -44,8 +48,10 @@ interface Row {
 // hint answers most repeats), so they are read afterwards by primary key (`findStatement`).
 export const commitStatement = `
 with input as (
-  select * from unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[])
-    as t(election_id, voter_id, receipt_id, idempotency_key, selections)
+  select * from unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[],
+                       $7::text[], $8::text[], $9::int[], $10::text[], $11::text[])
+    as t(election_id, voter_id, receipt_id, idempotency_key, selections,
+         subnet, key_hash, token_age_seconds, risk, reasons)
 ),
 ins as (
   insert into votes.ballots (election_id, voter_id, receipt_id, idempotency_key, selections)
@@ -72,6 +78,14 @@ totalled as (
   select election_id, $6::smallint, count(*) from ins group by election_id
   order by election_id
   on conflict (election_id, slot) do update set ballots = b.ballots + excluded.ballots
+),
+-- Fraud review: the signals of exactly the inserted ballots, in the same transaction.
+signals as (
+  insert into votes.ballot_signals
+    (election_id, receipt_id, subnet, key_hash, token_age_seconds, risk, reasons, counted_at)
+  select i.election_id, i.receipt_id, t.subnet, t.key_hash, t.token_age_seconds, t.risk, t.reasons, i.counted_at
+  from ins i join input t on t.receipt_id = i.receipt_id
+  where t.subnet is not null
 )
 select election_id, voter_id, receipt_id, idempotency_key, counted_at from ins`;
 
@@ -97,6 +111,8 @@ function toStored(row: Row): StoredBallot {
 
 export class BallotStore {
   private slot: number;
+  /** Each election's review salt (votes.review_salts), read or made once per process. */
+  private readonly salts = new Map<string, Promise<Buffer>>();
 
   constructor(
     private readonly sql: Sql,
@@ -113,6 +129,7 @@ export class BallotStore {
     // Successive batches take successive slots, so this replica's concurrent commits never queue
     // on the same tally row; other replicas start from a random slot.
     this.slot = (this.slot + 1) % this.options.slots;
+    const keyHashes = await this.keyHashes(ballots);
     const rows = (await this.sql.unsafe(
       commitStatement,
       [
@@ -122,6 +139,11 @@ export class BallotStore {
         ballots.map((b) => b.idempotencyKey),
         ballots.map((b) => JSON.stringify(b.selections)),
         this.slot,
+        ballots.map((b) => b.signals?.subnet ?? null),
+        keyHashes,
+        ballots.map((b) => (b.signals ? Math.max(0, Math.round(b.signals.tokenAgeSeconds)) : null)),
+        ballots.map((b) => b.signals?.risk ?? null),
+        ballots.map((b) => b.signals?.reasons.join(',') ?? null),
       ] as never[],
       { prepare: true },
     )) as unknown as Row[];
@@ -132,6 +154,43 @@ export class BallotStore {
     const taken = ballots.filter((b) => !seats.has(seat(b.electionId, b.voterId)));
     const existing = taken.length > 0 ? await this.find(taken) : [];
     return { inserted, existing };
+  }
+
+  /**
+   * SHA-256 of the election's salt and the DPoP key thumbprint: the same key gives the same hash
+   * within one election (so review can group by it) and an unrelated one in any other election.
+   */
+  private async keyHashes(ballots: readonly BallotToCommit[]): Promise<(string | null)[]> {
+    // A batch is nearly always of one election: one await per election, not per ballot.
+    const salts = new Map<string, Buffer>();
+    for (const b of ballots) {
+      if (b.signals && !salts.has(b.electionId)) salts.set(b.electionId, await this.salt(b.electionId));
+    }
+    return ballots.map((b) =>
+      b.signals
+        ? createHash('sha256').update(salts.get(b.electionId)!).update(b.signals.jkt, 'utf8').digest('base64url')
+        : null,
+    );
+  }
+
+  private salt(electionId: string): Promise<Buffer> {
+    let salt = this.salts.get(electionId);
+    if (!salt) {
+      salt = this.readSalt(electionId);
+      this.salts.set(electionId, salt);
+      // A failed read is asked again by the next batch, not cached.
+      salt.catch(() => this.salts.delete(electionId));
+    }
+    return salt;
+  }
+
+  private async readSalt(electionId: string): Promise<Buffer> {
+    // Replicas race to make it; the first insert wins and every replica reads that one.
+    await this.sql`
+      insert into votes.review_salts (election_id, salt) values (${electionId}, ${randomBytes(32)})
+      on conflict (election_id) do nothing`;
+    const [row] = await this.sql<{ salt: Buffer }[]>`select salt from votes.review_salts where election_id = ${electionId}`;
+    return row!.salt;
   }
 
   async find(seats: readonly { electionId: string; voterId: string }[]): Promise<StoredBallot[]> {
@@ -147,13 +206,24 @@ export class BallotStore {
   async mine(
     electionId: string,
     voterId: string,
-  ): Promise<{ receiptId: string; selections: Selection[]; countedAt: Date } | undefined> {
-    const [row] = await this.sql<{ receipt_id: string; selections: Selection[]; counted_at: Date }[]>`
-      select receipt_id, selections, counted_at from votes.ballots
-      where election_id = ${electionId} and voter_id = ${voterId}`;
-    return row
-      ? { receiptId: row.receipt_id, selections: row.selections, countedAt: row.counted_at }
-      : undefined;
+  ): Promise<
+    | { receiptId: string; selections: Selection[]; countedAt: Date; voided?: { reason: string; at: Date } }
+    | undefined
+  > {
+    const [row] = await this.sql<
+      { receipt_id: string; selections: Selection[]; counted_at: Date; void_reason: string | null; voided_at: Date | null }[]
+    >`
+      select b.receipt_id, b.selections, b.counted_at, v.reason as void_reason, v.voided_at
+      from votes.ballots b
+      left join votes.voided_ballots v on v.election_id = b.election_id and v.receipt_id = b.receipt_id
+      where b.election_id = ${electionId} and b.voter_id = ${voterId}`;
+    if (!row) return undefined;
+    return {
+      receiptId: row.receipt_id,
+      selections: row.selections,
+      countedAt: row.counted_at,
+      ...(row.voided_at ? { voided: { reason: row.void_reason ?? '', at: row.voided_at } } : {}),
+    };
   }
 }
 

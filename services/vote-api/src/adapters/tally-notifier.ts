@@ -33,4 +33,14 @@ export class TallyNotifier {
       }
     }
   }
+
+  /** A void lowered an election's tally (fraud review). */
+  changed(electionId: string, ballots: number, at = new Date()) {
+    const event: TallyChanged = { electionId, ballots, committedAt: at.toISOString() };
+    try {
+      this.nc.publish(natsNames.tallyChanged(electionId), JSON.stringify(event));
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, electionId }, 'tally notification not sent');
+    }
+  }
 }

@@ -9,7 +9,7 @@ import type { GroupCommitter } from '../group-commit/group-commit.ts';
 import type { RateLimits, WindowCount } from '../domain/rate-limits.ts';
 import { availability, ballotProblem, type Selection } from '../domain/ballot.ts';
 import { eligibilityRefusal } from '../domain/eligibility.ts';
-import { assessRisk, type RiskReason, type RiskThresholds } from '../domain/risk.ts';
+import { assessRisk, type RiskReason, type RiskThresholds, subnetOf } from '../domain/risk.ts';
 import type { VoteMetrics } from '../metrics.ts';
 
 export interface CastVoteInput {
@@ -80,10 +80,11 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
       votersPerSubnet: windows.voters_per_subnet?.count,
       ipVelocity: windows.ip_velocity?.count,
     };
+    const tokenAgeSeconds = Date.now() / 1000 - principal.issuedAt;
     const decision = assessRisk(
       {
         ...signals,
-        tokenAgeSeconds: Date.now() / 1000 - principal.issuedAt,
+        tokenAgeSeconds,
         requireChallenge: election.requireChallenge,
       },
       deps.riskThresholds,
@@ -162,6 +163,14 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
         receiptId: randomUUID(), // 122 random bits: receipts cannot be guessed
         idempotencyKey: input.idempotencyKey,
         selections: input.selections,
+        // Kept with the ballot for fraud review; a ballot reaching here was allowed or solved its challenge.
+        signals: {
+          subnet: subnetOf(input.clientIp),
+          jkt: principal.jkt,
+          tokenAgeSeconds,
+          risk: decision.outcome === 'challenge' ? 'challenge' : 'allow',
+          reasons: decision.reasons,
+        },
       }),
     );
     const receipt: Receipt = {

@@ -9,6 +9,10 @@ export interface MyVote {
   status: 'counted';
   selections: Selection[];
   countedAt: string;
+  /** Present and true when an admin voided the ballot (fraud review). */
+  voided?: true;
+  voidReason?: string;
+  voidedAt?: string;
 }
 
 /** The caller's own ballot; there is no way to name another voter (the voter id is the token's). */
@@ -36,6 +40,10 @@ export function createMyVote(deps: {
       status: 'counted',
       selections: ballot.selections,
       countedAt: ballot.countedAt.toISOString(),
+      // Still the voter's one ballot (I2: no second one), but no longer in the tally.
+      ...(ballot.voided
+        ? { voided: true, voidReason: ballot.voided.reason, voidedAt: ballot.voided.at.toISOString() }
+        : {}),
     };
   };
 }
