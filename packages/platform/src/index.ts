@@ -28,3 +28,12 @@ export { withDeadline } from './deadline.ts';
 export { KeyVault } from './key-vault.ts';
 export { createMailSender, type Mail, type MailSender } from './mail.ts';
 export { mailArrival, mailIdPattern, newMailId } from './mail-files.ts';
+export {
+  bucketIncrease,
+  bucketsOf,
+  type LabelMatch,
+  parsePrometheusText,
+  quantileOf,
+  type Sample,
+  sumOf,
+} from './prometheus-text.ts';
