@@ -4,6 +4,7 @@ import { createAuthenticator, RedisReplayStore, RedisRevocationList } from '@one
 import { ElectionConfigPublisher } from '@onevote/election-config';
 import { type App, createServer, type Logger, type Metrics, rollUploadTimeoutMs, type Sql } from '@onevote/platform';
 import type { Redis } from 'ioredis';
+import { Counter, Gauge } from 'prom-client';
 import { BallotExportRepository } from './adapters/ballot-export.repository.ts';
 import { ElectionEventsStream } from './adapters/election-events.ts';
 import { ElectionRepository } from './adapters/election.repository.ts';
@@ -114,6 +115,18 @@ export function buildApp(deps: BallotDeps): {
       idleMs: 30_000,
     },
     logger,
+    {
+      scrapes: new Counter({
+        name: 'operations_scrapes_total',
+        help: "Scrapes of the services' metrics by the operations view (one a period, however many admins watch)",
+        registers: [metrics.registry],
+      }),
+      viewers: new Gauge({
+        name: 'operations_viewers',
+        help: 'Open operations streams (admins watching)',
+        registers: [metrics.registry],
+      }),
+    },
   );
   operationsRoutes(app, { operations, elections, access, recheckMs: 5000, retryMs: 2000 });
 

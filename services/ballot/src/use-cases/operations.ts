@@ -15,6 +15,12 @@ export interface OperationsOptions {
 
 export type Listener = (snapshot: Snapshot) => void;
 
+/** What the loop reports about itself (ballot's registry: operations_scrapes_total, operations_viewers). */
+export interface OperationsMetrics {
+  scrapes: { inc(): void };
+  viewers: { set(n: number): void };
+}
+
 const names: ReadonlySet<string> = new Set(operationsMetricNames);
 
 /**
@@ -38,6 +44,7 @@ export class OperationsMonitor {
     private readonly source: MetricsSource,
     private readonly options: OperationsOptions,
     private readonly logger: Logger,
+    private readonly metrics?: OperationsMetrics,
   ) {}
 
   /** Frames of `electionId` (null: every election), history first; returns the unsubscribe. */
@@ -45,10 +52,12 @@ export class OperationsMonitor {
     let set = this.listeners.get(electionId);
     if (!set) this.listeners.set(electionId, (set = new Set()));
     set.add(listener);
+    this.metrics?.viewers.set(this.viewers());
     this.use();
     return () => {
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(electionId);
+      this.metrics?.viewers.set(this.viewers());
       this.lastUse = Date.now();
     };
   }
@@ -116,6 +125,7 @@ export class OperationsMonitor {
       const keep = this.options.historyFrames + this.options.windowFrames + 1;
       if (this.scrapes.length > keep) this.scrapes.splice(0, this.scrapes.length - keep);
       this.ticks++;
+      this.metrics?.scrapes.inc();
       if (this.scrapes.length >= 2) this.deliver();
     } catch (err) {
       this.logger.warn({ err }, 'operations scrape failed');
