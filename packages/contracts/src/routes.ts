@@ -386,7 +386,7 @@ export const routes = {
     access: 'admin',
     summary: 'Server-sent events: an `event: operations` frame (the snapshot of GET /v1/admin/operations) every second',
     description: [
-      'The first frame carries `history`: up to the last 5 minutes of frames, oldest first, so charts start full; later frames are single snapshots.',
+      'The stream opens with one `event: history` whose data is an array of the frames kept (up to the last 5 minutes, oldest first), so charts start full; then an `event: operations` frame per scrape.',
       'The stream ends when the access token expires or is revoked; reconnect with a fresh token.',
     ].join(' '),
     schema: { headers: DPoPHeaders, response: { 200: null } },
@@ -410,6 +410,7 @@ export const routes = {
     service: 'ballot',
     access: 'admin',
     summary: 'Server-sent events: the election\'s operations snapshot every second (`event: operations`), history first',
+    description: 'As GET /v1/admin/operations/stream, for one election (404 for one that does not exist).',
     schema: { params: IdParams, headers: DPoPHeaders, response: { 200: null } },
     errors: ['invalid_request', 'invalid_token', 'invalid_dpop_proof', 'forbidden', 'not_found', 'unavailable'],
     produces: ['text/event-stream'],

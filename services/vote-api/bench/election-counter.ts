@@ -1,0 +1,35 @@
+/**
+ * What the per-election operations counter adds per vote request (docs/benchmarks.md):
+ * `node --import tsx services/vote-api/bench/election-counter.ts`. Times vote_ballots_total's inc
+ * alone and with ElectionBallots.inc, one election (the live-show case) and 64 in turn (the bound).
+ */
+import { Counter, Registry } from 'prom-client';
+import { ElectionBallots } from '../src/metrics.ts';
+
+const registry = new Registry();
+const ballots = new Counter({ name: 'b_total', help: 'b', labelNames: ['outcome', 'reason'] as const, registers: [registry] });
+const perElection = new ElectionBallots(
+  new Counter({ name: 'e_total', help: 'e', labelNames: ['election', 'outcome'] as const, registers: [registry] }),
+);
+const elections = Array.from({ length: 64 }, () => crypto.randomUUID());
+const n = 2_000_000;
+
+function time(what: string, f: (i: number) => void): number {
+  for (let i = 0; i < 200_000; i++) f(i); // warm-up
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) f(i);
+  const ns = Number(process.hrtime.bigint() - start) / n;
+  console.log(`${what}: ${ns.toFixed(0)} ns per request`);
+  return ns;
+}
+
+const base = time('vote_ballots_total only', () => ballots.inc({ outcome: 'counted', reason: '' }));
+const one = time('+ per election, one election', () => {
+  ballots.inc({ outcome: 'counted', reason: '' });
+  perElection.inc(elections[0]!, 'counted', '');
+});
+const many = time('+ per election, 64 elections in turn', (i) => {
+  ballots.inc({ outcome: 'counted', reason: '' });
+  perElection.inc(elections[i % 64]!, 'counted', '');
+});
+console.log(JSON.stringify({ baseNs: Math.round(base), addedOneNs: Math.round(one - base), added64Ns: Math.round(many - base) }));
