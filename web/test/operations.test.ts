@@ -21,7 +21,7 @@ test('the admin watches the operations view fill while ballots are cast', { time
   await signIn(page, stack.admin.email, stack.admin.password);
   await page.waitForURL((url) => url.pathname !== '/login');
 
-  // The audience: 30 ballots a second for 60 s (10% duplicates, 5% same-key retries), and 5 viewers.
+  // The audience: 30 ballots a second for 75 s (10% duplicates, 5% same-key retries), and 5 viewers.
   const viewers = subscribe(`${stack.baseUrl}/v1/elections/${election.id}/results/stream`, 5, []);
   t.after(() => viewers.stop());
   const load = runLoad({
@@ -30,7 +30,7 @@ test('the admin watches the operations view fill while ballots are cast', { time
     questionId: election.questionId,
     optionIds: election.optionIds,
     voters: provisionVoters(issuer, 2000, 'onevote', 900),
-    durationSeconds: 60,
+    durationSeconds: 75,
     concurrency: 4,
     rate: 30,
     duplicateShare: 0.1,
@@ -62,7 +62,8 @@ test('the admin watches the operations view fill while ballots are cast', { time
       return (polygon?.getAttribute('points')?.split(' ').length ?? 0) > 20;
     });
     for (const chart of ['chart-latency', 'chart-commit', 'chart-viewers', 'chart-lags']) {
-      await panel.getByTestId(chart).locator('polyline').first().waitFor();
+      // Attached, not "visible": a flat line (5 viewers all along) has a bounding box of no height.
+      await panel.getByTestId(chart).locator('polyline').first().waitFor({ state: 'attached' });
     }
     assert.ok((await outcomes.locator('.chart-legend li').count()) >= 2);
     await panel.scrollIntoViewIfNeeded();

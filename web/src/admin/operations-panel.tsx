@@ -19,12 +19,15 @@ const outcomes: { key: OperationsOutcome; label: string; tone: string }[] = [
   { key: 'other', label: 'Other', tone: 'other' },
 ];
 
-const slots = 300;
-const span = '5 min';
+/** Frames the server keeps and the charts can show: 5 minutes at one a second. */
+const maxSlots = 300;
 
 const perSecond = (n: number) => (n >= 100 ? Math.round(n).toLocaleString() : n.toLocaleString(undefined, { maximumFractionDigits: 1 }));
-const ms = (seconds: number) => `${(seconds * 1000).toLocaleString(undefined, { maximumFractionDigits: seconds < 0.01 ? 1 : 0 })} ms`;
-const count = (n: number) => Math.round(n).toLocaleString();
+const ms = (seconds: number) =>
+  seconds >= 1
+    ? `${seconds.toLocaleString(undefined, { maximumFractionDigits: 1 })} s`
+    : `${(seconds * 1000).toLocaleString(undefined, { maximumFractionDigits: seconds < 0.01 ? 1 : 0 })} ms`;
+const count = (n: number) => n.toLocaleString(undefined, { maximumFractionDigits: 1 });
 
 const badge: Record<OperationsConnection, string> = {
   connecting: 'Connecting…',
@@ -56,8 +59,14 @@ export function OperationsPanel({ electionId, titles = {} }: { electionId?: stri
     tone: o.tone,
     values: series(frames, (f) => f.outcomesPerSecond[o.key]),
   }));
+  const p99 = last?.latencyP99Seconds ?? null;
   const down = last?.sources.filter((s) => !s.up).map((s) => s.service) ?? [];
-  const refused = last ? last.requestsPerSecond - last.ballotsPerSecond : 0;
+  // Answered 201 are counted ballots and same-key retries; everything else was refused.
+  const refused = last ? last.requestsPerSecond - last.ballotsPerSecond - last.outcomesPerSecond.replayed : 0;
+  // The charts cover the frames there are, from 1 to 5 minutes: a fresh view is not mostly empty.
+  const slots = Math.min(maxSlots, Math.max(60, Math.ceil(frames.length / 60) * 60));
+  const span = `${slots / 60} min`;
+  const small = { slots, span, width: 440, height: 150 };
 
   return (
     <section className="card ops" aria-labelledby="ops-h" data-testid="operations">
@@ -85,16 +94,16 @@ export function OperationsPanel({ electionId, titles = {} }: { electionId?: stri
           <dd data-testid="ops-refused-now">{perSecond(Math.max(0, refused))}</dd>
         </div>
         <div>
-          <dt>Counted (since start)</dt>
+          <dt>Counted in all</dt>
           <dd data-testid="ops-counted">{count(last?.outcomeTotals.counted ?? 0)}</dd>
         </div>
         <div>
-          <dt>Duplicates (since start)</dt>
+          <dt>Duplicates in all</dt>
           <dd data-testid="ops-duplicates">{count(last?.outcomeTotals.already_voted ?? 0)}</dd>
         </div>
         <div>
           <dt>p99 vote latency</dt>
-          <dd data-testid="ops-p99">{last?.latencyP99Seconds == null ? '–' : ms(last.latencyP99Seconds)}</dd>
+          <dd data-testid="ops-p99">{p99 === null ? '–' : ms(p99)}</dd>
         </div>
         <div>
           <dt>Result viewers</dt>
@@ -116,8 +125,7 @@ export function OperationsPanel({ electionId, titles = {} }: { electionId?: stri
           title="p99 vote latency (last 10 s)"
           testId="chart-latency"
           series={[{ key: 'p99', label: 'p99', tone: 'latency', values: series(frames, (f) => f.latencyP99Seconds) }]}
-          slots={slots}
-          span={span}
+          {...small}
           format={ms}
         />
         <TimeChart
@@ -127,8 +135,7 @@ export function OperationsPanel({ electionId, titles = {} }: { electionId?: stri
             { key: 'queue', label: 'Queue depth', tone: 'queue', values: series(frames, (f) => f.commitQueueDepth) },
             { key: 'batch', label: 'Batch size (mean)', tone: 'batch', values: series(frames, (f) => f.commitBatchSize) },
           ]}
-          slots={slots}
-          span={span}
+          {...small}
           format={count}
         />
         <TimeChart
@@ -138,8 +145,7 @@ export function OperationsPanel({ electionId, titles = {} }: { electionId?: stri
             { key: 'sse', label: 'SSE', tone: 'sse', values: series(frames, (f) => f.sseViewers) },
             { key: 'ws', label: 'WebSocket', tone: 'ws', values: series(frames, (f) => f.wsViewers) },
           ]}
-          slots={slots}
-          span={span}
+          {...small}
           format={count}
         />
         <TimeChart
@@ -150,8 +156,7 @@ export function OperationsPanel({ electionId, titles = {} }: { electionId?: stri
             { key: 'relay', label: 'Relay', tone: 'relay', values: series(frames, (f) => f.relayLagP99Seconds) },
             { key: 'audit', label: 'Audit log', tone: 'audit', values: series(frames, (f) => f.auditLagP99Seconds) },
           ]}
-          slots={slots}
-          span={span}
+          {...small}
           format={ms}
         />
       </div>
@@ -172,7 +177,7 @@ export function OperationsPanel({ electionId, titles = {} }: { electionId?: stri
         </div>
       ) : null}
       <p className="muted small">
-        From the services’ own metrics, one reading a second shared by every admin watching. Latency, commit and
+        Totals since the vote-api processes started. From the services’ own metrics, one reading a second shared by every admin watching. Latency, commit and
         lags are the shared pipeline’s{electionId ? '; requests and viewers are this election’s' : ''}.
       </p>
     </section>

@@ -17,9 +17,7 @@ export function niceCeiling(n: number): number {
   return 10 * power;
 }
 
-const W = 640;
-const H = 170;
-const pad = { left: 48, right: 8, top: 8, bottom: 20 };
+const pad = { left: 58, right: 10, top: 10, bottom: 20 };
 
 /**
  * A small time-series chart in SVG: lines, or stacked areas (parts of a whole, such as ballots/s
@@ -35,6 +33,8 @@ export function TimeChart({
   stacked = false,
   format,
   testId,
+  width = 640,
+  height = 170,
 }: {
   title: string;
   series: ChartSeries[];
@@ -45,7 +45,12 @@ export function TimeChart({
   stacked?: boolean;
   format: (n: number) => string;
   testId?: string;
+  /** The drawing's own units: text is 11 of them high, so a chart drawn smaller keeps it readable. */
+  width?: number;
+  height?: number;
 }) {
+  const W = width;
+  const H = height;
   const id = useId();
   const length = Math.max(0, ...series.map((s) => s.values.length));
   const plotW = W - pad.left - pad.right;
@@ -61,7 +66,8 @@ export function TimeChart({
     tops.push(top);
     if (stacked) top.forEach((v, i) => (base[i] = v));
   }
-  const max = niceCeiling(Math.max(0, ...tops.flat()));
+  // Headroom above the highest value: a line never runs along the top edge.
+  const max = niceCeiling(Math.max(0, ...tops.flat()) * 1.1);
   const y = (v: number) => pad.top + plotH - (v / max) * plotH;
 
   const latest = series.map((s) => ({ label: s.label, value: s.values.at(-1) ?? null }));
