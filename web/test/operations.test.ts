@@ -6,9 +6,27 @@
  * figure goes above zero, and screenshots are saved to web/test-output/.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { audienceOnOneAddress, BenchIssuer, createOpenElection, provisionVoters, runLoad, subscribe } from '@onevote/bench';
 import { shot, signIn, startBrowserStack } from './browser.ts';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's WCAG 2.1 A/AA rules on one part of the page: the violations, as "rule: target" lines.
+ * Evaluated through the DevTools protocol, so the page's CSP (script-src 'self') is not loosened.
+ */
+async function axeViolations(page: Page, selector: string): Promise<string[]> {
+  await page.evaluate(axeSource);
+  return page.evaluate(async (include) => {
+    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const result = await axe.run({ include: [include] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+  }, selector);
+}
 
 test('the admin watches the operations view fill while ballots are cast', { timeout: 300_000 }, async (t) => {
   const issuer = await BenchIssuer.start();
@@ -65,7 +83,13 @@ test('the admin watches the operations view fill while ballots are cast', { time
       // Attached, not "visible": a flat line (5 viewers all along) has a bounding box of no height.
       await panel.getByTestId(chart).locator('polyline').first().waitFor({ state: 'attached' });
     }
+    // The ballots reach the relay and the signed log: their lags are drawn too (not "–").
+    const lags = panel.getByTestId('chart-lags');
+    for (const name of ['Relay', 'Audit log']) {
+      await lags.locator('.chart-legend li').filter({ hasText: name }).filter({ hasText: /\d+(\.\d+)? m?s$/ }).waitFor();
+    }
     assert.ok((await outcomes.locator('.chart-legend li').count()) >= 2);
+    assert.deepEqual(await axeViolations(page, '[data-testid="operations"]'), []);
     await panel.scrollIntoViewIfNeeded();
     await panel.screenshot({ path: new URL('../test-output/operations-01-election-under-load.png', import.meta.url).pathname, animations: 'disabled' });
     await shot(page, 'operations-02-election-page');
@@ -81,6 +105,7 @@ test('the admin watches the operations view fill while ballots are cast', { time
       const polygon = document.querySelector('[data-testid="chart-outcomes"] polygon.series-counted');
       return (polygon?.getAttribute('points')?.split(' ').length ?? 0) > 10;
     });
+    assert.deepEqual(await axeViolations(page, '[data-testid="operations"]'), []);
     await panel.screenshot({ path: new URL('../test-output/operations-03-admin-home.png', import.meta.url).pathname, animations: 'disabled' });
   });
 
