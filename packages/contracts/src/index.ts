@@ -14,6 +14,7 @@ export * from './schemas/audit.ts';
 export * from './schemas/common.ts';
 export * from './schemas/elections.ts';
 export * from './schemas/identity.ts';
+export * from './schemas/operations.ts';
 export * from './schemas/results.ts';
 export * from './schemas/review.ts';
 export * from './schemas/votes.ts';

@@ -4,6 +4,7 @@ import { EmptyBody, IdParams } from './schemas/common.ts';
 import * as a from './schemas/audit.ts';
 import * as e from './schemas/elections.ts';
 import * as i from './schemas/identity.ts';
+import * as o from './schemas/operations.ts';
 import * as r from './schemas/results.ts';
 import * as rv from './schemas/review.ts';
 import * as v from './schemas/votes.ts';
@@ -365,6 +366,55 @@ export const routes = {
     summary: 'Who changed the election, when, and what',
     schema: { params: IdParams, headers: DPoPHeaders, response: { 200: e.History } },
     errors: ['invalid_token', 'invalid_dpop_proof', 'forbidden', 'not_found'],
+  }),
+  operations: route({
+    method: 'GET',
+    url: '/v1/admin/operations',
+    service: 'ballot',
+    access: 'admin',
+    summary: 'Live operations of every election: one snapshot of ballots/s by outcome, latency, queue, viewers and lags',
+    description: [
+      "Read from the services' own metrics (each service's operations listener, or Prometheus), one scrape a second shared by every admin watching.",
+      'Rates are over the last second; percentiles and the batch size over the last 10 s (null while idle).',
+    ].join(' '),
+    schema: { headers: DPoPHeaders, response: { 200: o.OperationsSnapshot } },
+    errors: ['invalid_token', 'invalid_dpop_proof', 'forbidden', 'unavailable'],
+  }),
+  operationsStream: route({
+    method: 'GET',
+    url: '/v1/admin/operations/stream',
+    service: 'ballot',
+    access: 'admin',
+    summary: 'Server-sent events: an `event: operations` frame (the snapshot of GET /v1/admin/operations) every second',
+    description: [
+      'The stream opens with one `event: history` whose data is an array of the frames kept (up to the last 5 minutes, oldest first), so charts start full; then an `event: operations` frame per scrape.',
+      'The stream ends when the access token expires or is revoked; reconnect with a fresh token.',
+    ].join(' '),
+    schema: { headers: DPoPHeaders, response: { 200: null } },
+    errors: ['invalid_token', 'invalid_dpop_proof', 'forbidden', 'unavailable'],
+    produces: ['text/event-stream'],
+  }),
+  electionOperations: route({
+    method: 'GET',
+    url: '/v1/elections/:id/operations',
+    service: 'ballot',
+    access: 'admin',
+    summary: "Live operations of one election: its ballots/s by outcome and viewers, with the shared pipeline's latency, queue and lags",
+    description:
+      "Per-election figures come from vote-api's per-election counter (vote_election_ballots_total, kept for the most recently voted-in elections of each process) and results' per-election viewer gauge; latency, queue, batch size and lags are the shared pipeline's.",
+    schema: { params: IdParams, headers: DPoPHeaders, response: { 200: o.OperationsSnapshot } },
+    errors: ['invalid_request', 'invalid_token', 'invalid_dpop_proof', 'forbidden', 'not_found', 'unavailable'],
+  }),
+  electionOperationsStream: route({
+    method: 'GET',
+    url: '/v1/elections/:id/operations/stream',
+    service: 'ballot',
+    access: 'admin',
+    summary: 'Server-sent events: the election\'s operations snapshot every second (`event: operations`), history first',
+    description: 'As GET /v1/admin/operations/stream, for one election (404 for one that does not exist).',
+    schema: { params: IdParams, headers: DPoPHeaders, response: { 200: null } },
+    errors: ['invalid_request', 'invalid_token', 'invalid_dpop_proof', 'forbidden', 'not_found', 'unavailable'],
+    produces: ['text/event-stream'],
   }),
   putRoll: route({
     method: 'PUT',

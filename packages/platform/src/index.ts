@@ -53,3 +53,11 @@ export {
   withSpanSync,
 } from './tracing.ts';
 export { requestTraceContext } from './trace-requests.ts';
+  bucketIncrease,
+  bucketsOf,
+  type LabelMatch,
+  parsePrometheusText,
+  quantileOf,
+  type Sample,
+  sumOf,
+} from './prometheus-text.ts';

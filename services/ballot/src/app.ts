@@ -4,17 +4,21 @@ import { createAuthenticator, RedisReplayStore, RedisRevocationList } from '@one
 import { ElectionConfigPublisher } from '@onevote/election-config';
 import { type App, createServer, type Logger, type Metrics, rollUploadTimeoutMs, type Sql } from '@onevote/platform';
 import type { Redis } from 'ioredis';
+import { Counter, Gauge } from 'prom-client';
 import { BallotExportRepository } from './adapters/ballot-export.repository.ts';
 import { ElectionEventsStream } from './adapters/election-events.ts';
 import { ElectionRepository } from './adapters/election.repository.ts';
+import { DirectScrapeSource, type MetricsSource, parseScrapeTargets } from './adapters/metrics-source.ts';
 import { RollRepository } from './adapters/roll.repository.ts';
 import { RollSet } from './adapters/roll-set.ts';
 import type { Config } from './config.ts';
 import { Access } from './http/access.ts';
 import { electionRoutes } from './http/elections.routes.ts';
 import { exportRoutes } from './http/export.routes.ts';
+import { operationsRoutes } from './http/operations.routes.ts';
 import { rollRoutes } from './http/roll.routes.ts';
 import { Elections } from './use-cases/elections.ts';
+import { OperationsMonitor } from './use-cases/operations.ts';
 import { Propagation } from './use-cases/propagation.ts';
 import { Rolls } from './use-cases/rolls.ts';
 import { Scheduler } from './use-cases/scheduler.ts';
@@ -40,6 +44,8 @@ export interface BallotDeps {
     | 'ROLL_MAX_BYTES'
     | 'ROLL_MAX_LINES'
     | 'ROLL_SYNC_MS'
+    | 'OPERATIONS_METRICS_URLS'
+    | 'OPERATIONS_SCRAPE_MS'
   >;
   logger: Logger;
   metrics: Metrics;
@@ -47,13 +53,21 @@ export interface BallotDeps {
   redis: Redis;
   nc: NatsConnection;
   kv: KV;
+  /** Where the operations view reads metrics; default: OPERATIONS_METRICS_URLS scraped directly. */
+  metricsSource?: MetricsSource;
 }
 
 /**
  * The ballot service: routes plus the scheduler, which runs while the app is ready (started on
  * `ready`, stopped on `close`).
  */
-export function buildApp(deps: BallotDeps): { app: App; elections: Elections; rolls: Rolls; scheduler: Scheduler } {
+export function buildApp(deps: BallotDeps): {
+  app: App;
+  elections: Elections;
+  rolls: Rolls;
+  scheduler: Scheduler;
+  operations: OperationsMonitor;
+} {
   const { config, logger, metrics, sql } = deps;
   const app = createServer({
     service: 'ballot',
@@ -94,7 +108,32 @@ export function buildApp(deps: BallotDeps): { app: App; elections: Elections; ro
   exportRoutes(app, { elections, ballots: new BallotExportRepository(sql), access });
   rollRoutes(app, { rolls, access, maxBytes: config.ROLL_MAX_BYTES });
 
+  const intervalMs = config.OPERATIONS_SCRAPE_MS;
+  const operations = new OperationsMonitor(
+    deps.metricsSource ?? new DirectScrapeSource(parseScrapeTargets(config.OPERATIONS_METRICS_URLS), Math.min(intervalMs, 2000)),
+    {
+      intervalMs,
+      historyFrames: Math.ceil(300_000 / intervalMs),
+      windowFrames: Math.max(1, Math.round(10_000 / intervalMs)),
+      idleMs: 30_000,
+    },
+    logger,
+    {
+      scrapes: new Counter({
+        name: 'operations_scrapes_total',
+        help: "Scrapes of the services' metrics by the operations view (one a period, however many admins watch)",
+        registers: [metrics.registry],
+      }),
+      viewers: new Gauge({
+        name: 'operations_viewers',
+        help: 'Open operations streams (admins watching)',
+        registers: [metrics.registry],
+      }),
+    },
+  );
+  operationsRoutes(app, { operations, elections, access, recheckMs: 5000, retryMs: 2000 });
+
   app.addHook('onReady', async () => scheduler.start());
   app.addHook('onClose', async () => scheduler.stop());
-  return { app, elections, rolls, scheduler };
+  return { app, elections, rolls, scheduler, operations };
 }

@@ -29,6 +29,17 @@ export const configSchema = serviceConfig({
   ROLL_MAX_BYTES: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 256 * 1024 * 1024 }),
   /** How often the voter rolls in Redis are checked against the database (a lost one is back within this). */
   ROLL_SYNC_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 2000 }),
+  /**
+   * The operations view's metric sources: comma-separated `service=url` of each process's operations
+   * listener (`vote-api=http://10.0.0.5:9083,results=http://10.0.0.6:9084,...`; a service may be named
+   * once per process). Empty: the view shows zeros and no sources.
+   */
+  OPERATIONS_METRICS_URLS: Type.String({
+    default: '',
+    pattern: '^$|^\\s*[a-z-]+=https?://[^,\\s]+\\s*(,\\s*[a-z-]+=https?://[^,\\s]+\\s*)*$',
+  }),
+  /** The operations view's scrape period (one scrape for every admin watching): a frame per this. */
+  OPERATIONS_SCRAPE_MS: Type.Integer({ minimum: 250, maximum: 60_000, default: 1000 }),
   /** How often the whole KV bucket is compared with the database. */
   KV_RECONCILE_MS: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 }),
 });

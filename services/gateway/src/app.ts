@@ -238,6 +238,8 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
       retryMethods: [],
     });
     scope.get('/v1/elections/:id/results/stream', proxy);
+    scope.get('/v1/elections/:id/operations/stream', proxy);
+    scope.get('/v1/admin/operations/stream', proxy);
   });
 
   if (config.WEB_DIST && existsSync(config.WEB_DIST)) {

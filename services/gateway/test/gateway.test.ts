@@ -23,6 +23,9 @@ describe('path routing (API.md)', () => {
     assert.equal(upstreamFor('/v1/elections/abc/results/stream'), 'results');
     assert.equal(upstreamFor('/v1/elections/abc/log/head'), 'audit');
     assert.equal(upstreamFor('/v1/audit/keys'), 'audit');
+    assert.equal(upstreamFor('/v1/admin/operations/stream'), 'ballot');
+    assert.equal(upstreamFor('/v1/elections/abc/operations'), 'ballot');
+    assert.equal(upstreamFor('/v1/admin/other'), undefined);
     assert.equal(upstreamFor('/v1/electionsX'), undefined);
     assert.equal(upstreamFor('/healthz'), undefined);
   });

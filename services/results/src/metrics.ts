@@ -13,6 +13,14 @@ export function createResultsMetrics(metrics: Metrics) {
       labelNames: ['transport'] as const,
       registers,
     }),
+    electionViewers: new ElectionViewers(
+      new Gauge({
+        name: 'results_election_viewers',
+        help: "Open result streams of one election by transport (the admin operations view's); a series exists only while the election has viewers",
+        labelNames: ['election', 'transport'] as const,
+        registers,
+      }),
+    ),
     frames: new Counter({
       name: 'results_frames_sent_total',
       help: 'Result frames written to clients by transport',
@@ -43,6 +51,37 @@ export function createResultsMetrics(metrics: Metrics) {
       registers,
     }),
   };
+}
+
+/**
+ * Viewers per election. The label is bounded by the elections being watched now (a stream is
+ * admitted only for an election that exists): a series is removed when its last viewer leaves.
+ */
+export class ElectionViewers {
+  private readonly open = new Map<string, number>();
+
+  constructor(private readonly gauge: Gauge<'election' | 'transport'>) {}
+
+  /** Counts one viewer in; returns its leaving (idempotent). */
+  add(electionId: string, transport: Transport): () => void {
+    const key = `${transport} ${electionId}`;
+    const labels = { election: electionId, transport };
+    this.open.set(key, (this.open.get(key) ?? 0) + 1);
+    this.gauge.inc(labels);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      const n = (this.open.get(key) ?? 1) - 1;
+      if (n > 0) {
+        this.open.set(key, n);
+        this.gauge.dec(labels);
+      } else {
+        this.open.delete(key);
+        this.gauge.remove(labels);
+      }
+    };
+  }
 }
 
 export type ResultsMetrics = ReturnType<typeof createResultsMetrics>;

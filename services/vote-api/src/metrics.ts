@@ -1,5 +1,9 @@
+import { operationsOutcomeOf, type OperationsOutcome } from '@onevote/contracts';
 import type { Metrics } from '@onevote/platform';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Elections per process with a per-election series: the most recently voted in (see ElectionBallots). */
+export const electionSeriesMax = 64;
 
 /** The vote path's own metrics, on the service's registry. */
 export function createVoteMetrics(metrics: Metrics) {
@@ -11,6 +15,7 @@ export function createVoteMetrics(metrics: Metrics) {
       labelNames: ['outcome', 'reason'] as const,
       registers,
     }),
+    electionBallots: electionBallots(registers),
     risk: new Counter({
       name: 'vote_risk_decisions_total',
       help: 'Risk rule decisions that were not "allow", by outcome and reason',
@@ -52,6 +57,71 @@ export function createVoteMetrics(metrics: Metrics) {
       registers,
     }),
   };
+}
+
+/**
+ * Per-election outcome counts for the admin operations view. An election label on a hot metric
+ * must be bounded: only elections that exist get one (the caller checks), and at most `max` of
+ * them per process; the least recently voted-in one loses its series (its counts start again at 0
+ * if it comes back, which rate() and the operations view read as a counter reset).
+ *
+ * A request only adds 1 to a number in a map (prom-client's labelled inc hashes and validates the
+ * labels on every call, a few times the cost); the counter is filled from the map when scraped.
+ */
+export class ElectionBallots {
+  /** Insertion order is recency: an election is moved to the end when it is counted. */
+  private readonly recent = new Map<string, Partial<Record<OperationsOutcome, number>>>();
+  private newest: string | undefined;
+
+  constructor(
+    private readonly counter: Counter<'election' | 'outcome'>,
+    private readonly max = electionSeriesMax,
+  ) {}
+
+  /** The `collect` of the counter: its series are exactly the map's. */
+  collect(): void {
+    this.counter.reset();
+    for (const [election, counts] of this.recent) {
+      for (const [outcome, n] of Object.entries(counts)) this.counter.inc({ election, outcome }, n);
+    }
+  }
+
+  inc(electionId: string, outcome: string, reason: string): void {
+    const category = operationsOutcomeOf(outcome, reason);
+    let counts = this.recent.get(electionId);
+    if (counts) {
+      // Already the newest: nothing to move (the common case under load, one election at a time).
+      if (this.newest !== electionId) {
+        this.recent.delete(electionId);
+        this.recent.set(electionId, counts);
+      }
+    } else {
+      if (this.recent.size >= this.max) this.recent.delete(this.recent.keys().next().value!);
+      counts = {};
+      this.recent.set(electionId, counts);
+    }
+    this.newest = electionId;
+    counts[category] = (counts[category] ?? 0) + 1;
+  }
+
+  /** Elections with a series now, oldest first. */
+  elections(): string[] {
+    return [...this.recent.keys()];
+  }
+}
+
+/** The counter behind ElectionBallots, filled from it at each scrape. */
+function electionBallots(registers: Registry[]): ElectionBallots {
+  let ballots: ElectionBallots | undefined;
+  const counter: Counter<'election' | 'outcome'> = new Counter({
+    name: 'vote_election_ballots_total',
+    help: `Vote requests of an existing election by outcome category (the operations view's); only the ${electionSeriesMax} elections of this process voted in most recently have series`,
+    labelNames: ['election', 'outcome'] as const,
+    registers,
+    collect: () => ballots?.collect(),
+  });
+  ballots = new ElectionBallots(counter);
+  return ballots;
 }
 
 export type VoteMetrics = ReturnType<typeof createVoteMetrics>;

@@ -113,6 +113,8 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
     ...(knows('WEBAUTHN_ORIGINS') && ctx.ports.gateway
       ? { WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_ORIGINS: `http://localhost:${ctx.ports.gateway}` }
       : {}),
+    // The admin operations view reads the other services' own metrics (ballot's OPERATIONS_METRICS_URLS).
+    ...(knows('OPERATIONS_METRICS_URLS') ? { OPERATIONS_METRICS_URLS: operationsMetricsUrls(ctx) } : {}),
     TOKEN_ISSUER: issuer,
     TRUSTED_ISSUERS: JSON.stringify(issuers),
     WEB_DIST: join(repoRoot, 'web', 'dist'),
@@ -135,6 +137,14 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
     if (value !== undefined && value !== '') env[key] = value;
   }
   return { ...env, ...ctx.extraEnv };
+}
+
+/** `service=url` of the operations listeners the operations view scrapes (those deployed). */
+function operationsMetricsUrls(ctx: StackContext): string {
+  return (['vote-api', 'results', 'relay', 'audit'] as const)
+    .filter((name) => ctx.opsPorts[name])
+    .map((name) => `${name}=http://127.0.0.1:${ctx.opsPorts[name]}`)
+    .join(',');
 }
 
 export function spawnService(

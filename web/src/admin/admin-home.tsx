@@ -5,6 +5,7 @@ import { Page } from '../components/page.tsx';
 import { Link } from '../router.tsx';
 import { formatWhen } from '../screens/elections-screen.tsx';
 import { useAsync } from '../use-async.ts';
+import { OperationsPanel } from './operations-panel.tsx';
 
 const statuses: ElectionStatus[] = ['draft', 'open', 'closed'];
 
@@ -30,6 +31,9 @@ export function AdminHome() {
       {state.status === 'loading' ? <Loading /> : null}
       {state.status === 'error' ? <ErrorNotice error={state.error} /> : null}
       {state.status === 'done' ? <ElectionTable elections={state.value} /> : null}
+      <OperationsPanel
+        titles={state.status === 'done' ? Object.fromEntries(state.value.map((e) => [e.id, e.title])) : {}}
+      />
     </Page>
   );
 }

@@ -132,3 +132,40 @@ export interface RollUploaded {
   added: number;
   invalid: number;
 }
+
+/** Vote outcomes as the operations view groups them (packages/contracts `operationsOutcomes`). */
+export const operationsOutcomes = [
+  'counted',
+  'replayed',
+  'already_voted',
+  'rate_limited',
+  'challenged',
+  'denied',
+  'invalid',
+  'not_eligible',
+  'not_open',
+  'unavailable',
+  'other',
+] as const;
+export type OperationsOutcome = (typeof operationsOutcomes)[number];
+
+/** One second of live operations (GET /v1/admin/operations, and each `operations` frame of its stream). */
+export interface OperationsSnapshot {
+  electionId: string | null;
+  at: string;
+  intervalSeconds: number;
+  ballotsPerSecond: number;
+  requestsPerSecond: number;
+  outcomesPerSecond: Record<OperationsOutcome, number>;
+  outcomeTotals: Record<OperationsOutcome, number>;
+  latencyP99Seconds: number | null;
+  commitQueueDepth: number;
+  commitBatchSize: number | null;
+  sseViewers: number;
+  wsViewers: number;
+  frameLagP99Seconds: number | null;
+  relayLagP99Seconds: number | null;
+  auditLagP99Seconds: number | null;
+  sources: { service: string; up: boolean }[];
+  elections?: { electionId: string; ballotsPerSecond: number; requestsPerSecond: number }[];
+}

@@ -1,4 +1,4 @@
-import type { Authenticator } from '@onevote/auth';
+import type { Authenticator, Principal } from '@onevote/auth';
 import type { FastifyRequest } from 'fastify';
 import type { Caller } from '../use-cases/elections.ts';
 
@@ -11,13 +11,15 @@ const anonymous: Caller = { actor: 'anonymous', isAdmin: false };
  */
 export class Access {
   private readonly callers = new WeakMap<FastifyRequest, Caller>();
+  private readonly principals = new WeakMap<FastifyRequest, Principal>();
 
-  constructor(private readonly authenticator: Authenticator) {}
+  constructor(readonly authenticator: Authenticator) {}
 
   /** Writes and admin reads: a valid DPoP-bound token with the admin role (I6). */
   readonly admin = async (request: FastifyRequest): Promise<void> => {
     const principal = await this.authenticator.authenticate(request, { role: 'admin' });
     this.callers.set(request, { actor: principal.voterId, isAdmin: true });
+    this.principals.set(request, principal);
   };
 
   /**
@@ -29,6 +31,11 @@ export class Access {
     const principal = await this.authenticator.authenticate(request);
     this.callers.set(request, { actor: principal.voterId, isAdmin: principal.roles.includes('admin') });
   };
+
+  /** The admin's token claims (after `admin`): long-lived views end when the token does. */
+  principal(request: FastifyRequest): Principal | undefined {
+    return this.principals.get(request);
+  }
 
   caller(request: FastifyRequest): Caller {
     return this.callers.get(request) ?? anonymous;

@@ -11,6 +11,8 @@ const table: [RegExp, Upstream][] = [
   [/^\/v1\/elections\/[^/]+\/results(\/|$)/, 'results'],
   [/^\/v1\/elections\/[^/]+\/log(\/|$)/, 'audit'],
   [/^\/v1\/audit(\/|$)/, 'audit'],
+  // The admin operations view (the per-election one is under /v1/elections/:id, ballot's too).
+  [/^\/v1\/admin\/operations(\/|$)/, 'ballot'],
   [/^\/v1\/elections(\/|$)/, 'ballot'],
 ];
 
@@ -24,8 +26,11 @@ export function upstreamFor(path: string): Upstream | undefined {
 export const webSocketRoute = /^\/v1\/elections\/[^/]+\/results\/ws$/;
 /** Voter roll uploads: the one route whose body may be larger than the usual 16 KiB (API.md). */
 export const rollRoute = /^\/v1\/elections\/[^/]+\/roll$/;
-/** Result streams get a connection pool of their own, so they can never starve snapshot reads. */
-export const streamRoute = /^\/v1\/elections\/[^/]+\/results\/stream$/;
+/**
+ * Result streams (and the admin operations streams) get a connection pool of their own, so they can
+ * never starve snapshot reads.
+ */
+export const streamRoute = /^\/v1\/(elections\/[^/]+\/(results|operations)|admin\/operations)\/stream$/;
 
 /**
  * The path of a request URL if it is already in normal form, else undefined. The upstream request

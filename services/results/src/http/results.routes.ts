@@ -122,6 +122,7 @@ export function resultsRoutes(app: App, deps: ResultsRouteDeps): void {
       // I4: the first frame goes out at once, unless the client already has this version.
       const stream = new SseStream(res, lastEventId(request.headers['last-event-id']), limits, metrics);
       const unregister = streams.add(stream, request.clientIp);
+      const leave = metrics.electionViewers.add(request.params.id, 'sse');
       const unbound = bound(() => stream.close(), viewer.principal);
       let unsubscribe: (() => void) | undefined;
       let gone = false;
@@ -130,6 +131,7 @@ export function resultsRoutes(app: App, deps: ResultsRouteDeps): void {
         unbound();
         unsubscribe?.();
         unregister();
+        leave();
       });
       try {
         const remove = await live.subscribe(request.params.id, stream);
@@ -158,6 +160,7 @@ export function resultsRoutes(app: App, deps: ResultsRouteDeps): void {
     async (socket, request) => {
       const stream = new WsStream(socket, limits, metrics);
       const unregister = streams.add(stream, request.clientIp);
+      const leave = metrics.electionViewers.add(request.params.id, 'ws');
       const unbound = bound(() => stream.close(), principals.get(request));
       let unsubscribe: (() => void) | undefined;
       let gone = false;
@@ -166,6 +169,7 @@ export function resultsRoutes(app: App, deps: ResultsRouteDeps): void {
         unbound();
         unsubscribe?.();
         unregister();
+        leave();
       });
       // The stream is one-way; whatever a client sends is ignored (maxPayload bounds it).
       socket.on('message', () => {});

@@ -183,15 +183,21 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
     throw alreadyVoted(stored.receiptId);
   }
 
+  /** Counted overall, and per election for elections that exist (a random id gets no series). */
+  const count = (electionId: string, outcome: string, reason: string) => {
+    metrics.ballots.inc({ outcome, reason });
+    if (deps.elections.get(electionId)) metrics.electionBallots.inc(electionId, outcome, reason);
+  };
+
   return async (input) => {
     try {
       const { receipt, outcome } = await castVote(input);
-      metrics.ballots.inc({ outcome, reason: '' });
+      count(input.electionId, outcome, '');
       return receipt;
     } catch (err) {
       const code = err instanceof AppError ? err.code : 'internal_error';
       const reasons = err instanceof AppError ? (err.extra?.reasons as string[] | undefined) : undefined;
-      metrics.ballots.inc({ outcome: code, reason: reasons?.join(',') ?? '' });
+      count(input.electionId, code, reasons?.join(',') ?? '');
       throw err;
     }
   };
