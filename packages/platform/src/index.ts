@@ -53,6 +53,7 @@ export {
   withSpanSync,
 } from './tracing.ts';
 export { requestTraceContext } from './trace-requests.ts';
+export {
   bucketIncrease,
   bucketsOf,
   type LabelMatch,

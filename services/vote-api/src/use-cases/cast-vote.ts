@@ -59,7 +59,10 @@ export type CastVote = (input: CastVoteInput) => Promise<Receipt>;
 export function createCastVote(deps: CastVoteDeps): CastVote {
   const { metrics } = deps;
 
-  /** Rate limits, risk rules and (when they ask for one) the challenge; returns the counts read. */
+  /**
+   * Rate limits, risk rules and (when they ask for one) the challenge; returns the counts read and
+   * the decision, which fraud review keeps with the ballot.
+   */
   async function screen(election: ElectionConfig, principal: Principal, input: CastVoteInput) {
     const counts = await deps.counters.count({
       ip: input.clientIp,
@@ -115,7 +118,7 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
       await deps.altcha.verify(input.altcha, { purpose: 'vote', minLevel: decision.level });
     }
 
-    return counts;
+    return { counts, decision, tokenAgeSeconds };
   }
 
   async function castVote(input: CastVoteInput): Promise<{ receipt: Receipt; outcome: string }> {
@@ -139,7 +142,7 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
       }, { attributes: { 'onevote.eligibility': election.eligibility } });
     }
     // Counters, rate limits, risk rules and the challenge: one span.
-    const counts = await withSpan('vote.risk', () => screen(election, principal, input));
+    const { counts, decision, tokenAgeSeconds } = await withSpan('vote.risk', () => screen(election, principal, input));
 
     if (!counts?.hint) metrics.fastPath.inc({ result: counts ? 'miss' : 'error' });
     else {
