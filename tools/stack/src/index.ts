@@ -1,4 +1,4 @@
-export { MissingBinaryError } from './binaries.ts';
+export { binaries, MissingBinaryError } from './binaries.ts';
 export { type Infra, type InfraOptions, startInfra } from './infra.ts';
 export { MailCatcher } from './mail.ts';
 export { type Monitoring, type MonitoringOptions, ruleFiles, startMonitoring } from './monitoring.ts';
