@@ -26,6 +26,8 @@ export interface MonitoringOptions {
 
 export interface Monitoring {
   prometheusUrl: string;
+  /** Its config, TSDB, the exporters' logs and the Redis user's password file. */
+  dir: string;
   /** What Prometheus scrapes, by job (the `job` label). */
   targets: Record<string, string[]>;
   /** Scrape jobs left out, with the reason (e.g. an external Redis that would not take our ACL user). */
@@ -194,7 +196,7 @@ export async function startMonitoring(stack: MonitoredStack, options: Monitoring
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
-    return { prometheusUrl, targets, skipped, stop };
+    return { prometheusUrl, dir, targets, skipped, stop };
   } catch (err) {
     await stop();
     throw err;
