@@ -128,6 +128,11 @@ describe('Prometheus with the stack: targets, rules and dashboard queries', () =
     const metadata = await api<Record<string, unknown>>('/api/v1/metadata');
     const names = await api<string[]>('/api/v1/label/__name__/values');
     const known = new Set([...Object.keys(metadata.data), ...names.data]);
+    // And every family the services declare (# TYPE), as Prometheus reads them on each scrape.
+    for (const service of stack.services.values()) {
+      const text = await (await fetch(`${service.opsUrl}/metrics`)).text();
+      for (const m of text.matchAll(/^# TYPE (\S+) /gm)) known.add(m[1]!);
+    }
     const exists = (name: string) =>
       recorded.has(name) || known.has(name) || known.has(name.replace(/_(bucket|sum|count)$/, ''));
     const missing: string[] = [];
