@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { liveEventQueries } from '@onevote/grafana';
 import { redisCommand, redisMonitoringUser, type Stack, waitFor } from '@onevote/stack';
 import { startTestStack } from '@onevote/stack/testing';
@@ -21,16 +21,13 @@ interface ApiAnswer<T> {
   error?: string;
 }
 
-describe('Prometheus with the stack: targets, rules and dashboard queries', () => {
-  let stack: Stack;
-  let prometheus: string;
-  const api = async <T>(path: string): Promise<ApiAnswer<T>> =>
-    (await (await fetch(`${prometheus}${path}`, { signal: AbortSignal.timeout(5000) })).json()) as ApiAnswer<T>;
+// At the file's top level: the stack is stopped after the file's tests (startTestStack's `after`).
+const stack: Stack = await startTestStack({ monitoring: { scrapeInterval: '1s' } });
+const prometheus = stack.monitoring!.prometheusUrl;
+const api = async <T>(path: string): Promise<ApiAnswer<T>> =>
+  (await (await fetch(`${prometheus}${path}`, { signal: AbortSignal.timeout(5000) })).json()) as ApiAnswer<T>;
 
-  before(async () => {
-    stack = await startTestStack({ monitoring: { scrapeInterval: '1s' } });
-    prometheus = stack.monitoring!.prometheusUrl;
-  });
+describe('Prometheus with the stack: targets, rules and dashboard queries', () => {
 
   test('every service, PostgreSQL, Redis and NATS are scraped and up', async () => {
     const expectedJobs = ['onevote', 'postgres', 'redis', 'prometheus', ...(stack.infra.natsMonitorUrl ? ['nats'] : [])];
@@ -84,8 +81,9 @@ describe('Prometheus with the stack: targets, rules and dashboard queries', () =
     } finally {
       await sql.end();
     }
-    const password = readFileSync(join(stack.monitoring!.dir, 'redis-exporter.password'), 'utf8');
     const url = new URL(stack.infra.redisUrl);
+    const passwords = JSON.parse(readFileSync(join(stack.monitoring!.dir, 'redis-exporter.password'), 'utf8')) as Record<string, string>;
+    const password = passwords[`redis://${url.hostname}:${url.port}`]!;
     url.username = redisMonitoringUser;
     url.password = password;
     assert.match(await redisCommand(url.toString(), ['INFO', 'server']), /^\$\d+/);

@@ -10,7 +10,7 @@ import { natsMetrics } from './nats-metrics.ts';
 import { portOr } from './ports.ts';
 import { ManagedProcess } from './process.ts';
 import { repoRoot, type ServiceName } from './services.ts';
-import { waitFor } from './wait.ts';
+import { GiveUp, waitFor } from './wait.ts';
 
 /** The rule files Prometheus loads (recording rules for the SLIs, and the alerts). */
 export const ruleFiles = join(repoRoot, 'deploy', 'prometheus', 'rules', '*.yml');
@@ -48,9 +48,10 @@ export const monitoringRole = 'onevote_monitoring';
 /** The Redis ACL user of the exporter. */
 export const redisMonitoringUser = 'onevote-monitoring';
 /**
- * What redis_exporter runs without key checks (no -check-keys): INFO for nearly every metric,
- * CONFIG GET maxmemory/databases, SLOWLOG and LATENCY for their gauges, CLIENT LIST is not needed
- * (-export-client-list is off). No key may be read and nothing written.
+ * What redis_exporter 1.45 runs without key checks (no -check-keys; checked against Redis's ACL
+ * LOG): INFO for nearly every metric, CONFIG GET (maxmemory, databases...), SLOWLOG and LATENCY for
+ * their gauges, CLUSTER INFO, SELECT, and CLIENT SETNAME for its own connection's name. No key may
+ * be read and nothing written or configured.
  */
 export const redisMonitoringAcl = [
   'reset',
@@ -81,7 +82,9 @@ export async function startMonitoring(stack: MonitoredStack, options: Monitoring
   mkdirSync(dir, { recursive: true });
   const processes: ManagedProcess[] = [];
   let natsAdapter: Server | undefined;
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     await Promise.all(processes.reverse().map((p) => p.stop()));
     await new Promise<void>((resolve) => (natsAdapter ? natsAdapter.close(() => resolve()) : resolve()));
   };
@@ -117,14 +120,16 @@ export async function startMonitoring(stack: MonitoredStack, options: Monitoring
       await redisCommand(stack.infra.redisUrl, ['ACL', 'SETUSER', redisMonitoringUser, ...redisMonitoringAcl, `>${password}`]);
       const port = await portOr(options.ports?.redisExporter);
       const redis = new URL(stack.infra.redisUrl);
+      const address = `redis://${redis.hostname}:${redis.port || 6379}`;
+      // redis_exporter's password file maps each address to its password (JSON).
       const passwordFile = join(dir, 'redis-exporter.password');
-      writeFileSync(passwordFile, password, { mode: 0o600 });
+      writeFileSync(passwordFile, JSON.stringify({ [address]: password }), { mode: 0o600 });
       processes.push(
         new ManagedProcess({
           name: 'redis-exporter',
           command: binaries.redisExporter(),
           args: [
-            `-redis.addr=redis://${redis.hostname}:${redis.port || 6379}`,
+            `-redis.addr=${address}`,
             `-redis.user=${redisMonitoringUser}`,
             `-redis.password-file=${passwordFile}`,
             `-web.listen-address=127.0.0.1:${port}`,
@@ -144,6 +149,21 @@ export async function startMonitoring(stack: MonitoredStack, options: Monitoring
       natsAdapter = await serveNatsMetrics(stack.infra.natsMonitorUrl, port);
       targets.nats = [`127.0.0.1:${port}`];
     } else skipped.nats = 'no NATS monitoring URL (NATS_URL given without one)';
+
+    // Each exporter answers before Prometheus starts (a bad flag or password ends it at once).
+    await Promise.all(
+      processes.map((p) => {
+        const job = p.spec.name === 'postgres-exporter' ? 'postgres' : 'redis';
+        return waitFor(
+          `${p.spec.name} on ${targets[job]![0]}`,
+          async () => {
+            if (!p.running) throw new GiveUp(`${p.spec.name} exited; the end of its log:\n${p.logTail(10)}`);
+            return (await fetch(`http://${targets[job]![0]}/metrics`, { signal: AbortSignal.timeout(2000) })).ok;
+          },
+          { timeoutMs: 30_000, intervalMs: 200 },
+        );
+      }),
+    );
 
     const prometheusPort = await portOr(options.ports?.prometheus);
     targets.prometheus = [`127.0.0.1:${prometheusPort}`];
@@ -187,6 +207,9 @@ export async function startMonitoring(stack: MonitoredStack, options: Monitoring
       logFile: join(dir, 'prometheus.log'),
     });
     processes.push(prometheus);
+    void prometheus.exited.then((code) => {
+      if (!stopping) process.stderr.write(`[stack] prometheus exited with code ${code}; the end of its log:\n${prometheus.logTail(20)}\n`);
+    });
     const prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
     await waitFor(
       `Prometheus on port ${prometheusPort}`,
