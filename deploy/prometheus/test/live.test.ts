@@ -49,18 +49,20 @@ describe('Prometheus with the stack: targets, rules and dashboard queries', () =
       [...stack.services.keys()].sort(),
     );
     // The exporters reach their servers, as their least-privileged users.
-    await waitFor('pg_up, redis_up and nats_up to be 1', async () => {
-      const answer = await api<{ result: { metric: { __name__: string }; value: [number, string] }[] }>(
-        `/api/v1/query?query=${encodeURIComponent('pg_up or redis_up or nats_up or redis_exporter_last_scrape_error')}`,
-      );
-      const values = Object.fromEntries(answer.data.result.map((r) => [r.metric.__name__, r.value[1]]));
-      return (
-        values.pg_up === '1' &&
-        values.redis_up === '1' &&
-        values.redis_exporter_last_scrape_error === '0' &&
-        (!stack.infra.natsMonitorUrl || values.nats_up === '1')
-      );
-    });
+    const wanted = ['pg_up', 'redis_up', ...(stack.infra.natsMonitorUrl ? ['nats_up'] : [])];
+    let values: Record<string, string | undefined> = {};
+    await waitFor(
+      `${wanted.join(', ')} to be 1`,
+      async () => {
+        values = {};
+        for (const name of [...wanted, 'redis_exporter_last_scrape_error']) {
+          const answer = await api<{ result: { value: [number, string] }[] }>(`/api/v1/query?query=${name}`);
+          values[name] = answer.data.result[0]?.value[1];
+        }
+        return wanted.every((n) => values[n] === '1') && values.redis_exporter_last_scrape_error === '0';
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    ).catch((err) => assert.fail(`${(err as Error).message}: ${JSON.stringify(values)}`));
   });
 
   test('the exporters log in with least privilege: pg_monitor only; a Redis user that reads no key', async () => {

@@ -41,8 +41,8 @@ describe('faults seen by monitoring (issue 17)', { concurrency: false }, () => {
     const rule = loadRules().find((r) => r.alert === 'PostgresDown');
     assert.ok(rule?.for, 'PostgresDown has a for: window');
     const forMs = durationMs(rule.for);
-    // Scrapes and evaluations every second; the slack covers a scrape, an evaluation and the poll.
-    const slackMs = 10_000;
+    // Scrapes every second (the exporters every 3 s); the slack covers a scrape, an evaluation, the poll.
+    const slackMs = 15_000;
     const seen: { firedAfterMs?: number; pendingSeen?: boolean; breakerAlerted?: boolean } = {};
     const result = await scenario({
       name: 'PostgreSQL stopped until PostgresDown fired (monitoring)',

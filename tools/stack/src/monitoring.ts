@@ -168,6 +168,7 @@ export async function startMonitoring(stack: MonitoredStack, options: Monitoring
     const prometheusPort = await portOr(options.ports?.prometheus);
     targets.prometheus = [`127.0.0.1:${prometheusPort}`];
     const interval = options.scrapeInterval ?? '15s';
+    const exporterInterval = seconds(interval) < 3 ? '3s' : interval;
     const services = Object.entries(stack.opsPorts) as [ServiceName, number][];
     const config = {
       global: {
@@ -184,9 +185,16 @@ export async function startMonitoring(stack: MonitoredStack, options: Monitoring
           honor_labels: true,
           static_configs: services.map(([service, port]) => ({ targets: [`127.0.0.1:${port}`], labels: { service } })),
         },
+        // The exporters get at least 3 s: postgres_exporter takes over a second to answer pg_up 0
+        // when PostgreSQL is away, and a scrape that times out records no pg_up at all.
         ...['postgres', 'redis', 'nats', 'prometheus']
           .filter((job) => targets[job])
-          .map((job) => ({ job_name: job, static_configs: [{ targets: targets[job] }] })),
+          .map((job) => ({
+            job_name: job,
+            scrape_interval: exporterInterval,
+            scrape_timeout: shorter(exporterInterval, '10s'),
+            static_configs: [{ targets: targets[job] }],
+          })),
       ],
     };
     targets.onevote = services.map(([, port]) => `127.0.0.1:${port}`);
@@ -291,6 +299,9 @@ function serveNatsMetrics(monitorUrl: string, port: number): Promise<Server> {
 
 /** The shorter of two Prometheus durations in s or m (a scrape may not outlast its interval). */
 function shorter(a: string, b: string): string {
-  const seconds = (d: string) => Number.parseFloat(d) * (d.endsWith('m') ? 60 : d.endsWith('ms') ? 0.001 : 1);
   return seconds(a) <= seconds(b) ? a : b;
+}
+
+function seconds(d: string): number {
+  return Number.parseFloat(d) * (d.endsWith('ms') ? 0.001 : d.endsWith('m') ? 60 : d.endsWith('h') ? 3600 : 1);
 }
