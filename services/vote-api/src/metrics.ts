@@ -51,6 +51,11 @@ export function createVoteMetrics(metrics: Metrics) {
       help: 'Ballots waiting for a group-commit transaction',
       registers,
     }),
+    queueLimit: new Gauge({
+      name: 'vote_commit_queue_limit',
+      help: 'How many ballots may wait for a group commit (COMMIT_MAX_QUEUE); more are answered 503',
+      registers,
+    }),
     breakerOpen: new Gauge({
       name: 'vote_store_breaker_open',
       help: '1 while the PostgreSQL circuit breaker is open (ballots answered 503 at once)',

@@ -12,7 +12,7 @@ import {
   type Verification,
   verify,
 } from '@onevote/bench';
-import { GiveUp, type Stack, startStack, waitFor } from '@onevote/stack';
+import { GiveUp, type MonitoringOptions, type Stack, startStack, waitFor } from '@onevote/stack';
 
 export interface ScenarioContext {
   stack: Stack;
@@ -60,6 +60,8 @@ export interface ScenarioOptions {
   /** Services whose operations listener (`url`) must answer /readyz again after the fault. */
   mustRecover?: (ctx: ScenarioContext) => { name: string; url: string }[];
   extraEnv?: NodeJS.ProcessEnv;
+  /** Also run Prometheus and the exporters on the scenario's stack (`stack.monitoring`). */
+  monitoring?: MonitoringOptions;
   /** Checks on the live stack after the load, before it is stopped. */
   check?: (ctx: ScenarioContext, state: LoadState) => Promise<void>;
   /** Checks after the database was verified (the audit log against the ballot rows). */
@@ -82,6 +84,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     logLevel: 'warn',
     extraIssuers: [issuer.trustEntry],
     extraEnv: { ...audienceOnOneAddress, ...o.extraEnv },
+    ...(o.monitoring ? { monitoring: o.monitoring } : {}),
   });
   try {
     const election = await createOpenElection(stack.gatewayUrl, issuer);

@@ -3,7 +3,10 @@ import { repoRoot } from './services.ts';
 import type { Stack } from './stack.ts';
 
 /** What `npm start` prints once everything is up. */
-export function banner(stack: Pick<Stack, 'services' | 'gatewayUrl' | 'admin' | 'infra'>, env: NodeJS.ProcessEnv): string {
+export function banner(
+  stack: Pick<Stack, 'services' | 'gatewayUrl' | 'admin' | 'infra' | 'monitoring'>,
+  env: NodeJS.ProcessEnv,
+): string {
   const rows = [...stack.services.values()].map((s) => `    ${s.def.name.padEnd(10)} ${s.url}`);
   const infra = stack.infra;
   return [
@@ -23,6 +26,7 @@ export function banner(stack: Pick<Stack, 'services' | 'gatewayUrl' | 'admin' | 
     ...rows,
     '',
     `  PostgreSQL ${redactUrl(infra.postgresAdminUrl)}   Redis ${infra.redisUrl}   NATS ${redactUrl(infra.natsUrl)}`,
+    ...monitoringLines(stack.monitoring),
     '',
     '  Press Ctrl-C to stop everything.',
     '',
@@ -42,4 +46,14 @@ function redactUrl(url: string) {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();
+}
+
+function monitoringLines(monitoring: Stack['monitoring']): string[] {
+  if (!monitoring) return [];
+  const skipped = Object.entries(monitoring.skipped).map(([job, why]) => `  (not scraped: ${job}, ${why})`);
+  return [
+    '',
+    `  Prometheus:      ${monitoring.prometheusUrl}   (alerts: ${monitoring.prometheusUrl}/alerts; rules in deploy/prometheus/rules)`,
+    ...skipped,
+  ];
 }

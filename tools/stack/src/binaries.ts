@@ -60,6 +60,14 @@ export const binaries = {
       'nats-server',
       'nats-server',
     ),
+  // Monitoring (`npm start -- --monitoring`, the rule and dashboard tests): Debian's Prometheus,
+  // its promtool, and the PostgreSQL and Redis exporters.
+  prometheus: () => ensure(() => onPath('prometheus'), 'prometheus', 'prometheus'),
+  promtool: () => ensure(() => onPath('promtool'), 'promtool', 'prometheus'),
+  postgresExporter: () =>
+    ensure(() => onPath('prometheus-postgres-exporter'), 'prometheus-postgres-exporter', 'prometheus-postgres-exporter'),
+  redisExporter: () =>
+    ensure(() => onPath('prometheus-redis-exporter'), 'prometheus-redis-exporter', 'prometheus-redis-exporter'),
 };
 
 /** The uid/gid PostgreSQL runs as when we are root (it refuses to run as root). */

@@ -13,8 +13,10 @@ const [command = 'start', ...args] = process.argv.slice(2);
 
 async function start() {
   const dir = join(repoRoot, '.data');
+  const monitoring = args.includes('--monitoring');
   console.log(
-    '[stack] starting PostgreSQL, Redis and NATS under .data/ (unless DATABASE_URL, REDIS_URL, NATS_URL are set)',
+    '[stack] starting PostgreSQL, Redis and NATS under .data/ (unless DATABASE_URL, REDIS_URL, NATS_URL are set)' +
+      (monitoring ? ', then Prometheus and the PostgreSQL and Redis exporters' : ''),
   );
   let stack: Stack | undefined;
   let stopping = false;
@@ -29,7 +31,13 @@ async function start() {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  stack = await startStack({ dir, portMode: 'fixed', logTo: 'stdout', seed: true });
+  stack = await startStack({
+    dir,
+    portMode: 'fixed',
+    logTo: 'stdout',
+    seed: true,
+    ...(monitoring ? { monitoring: { scrapeInterval: process.env.PROMETHEUS_SCRAPE_INTERVAL || '5s' } } : {}),
+  });
   if (stopping) return;
   watchForCrashes(stack, () => stopping);
   console.log(banner(stack, process.env));
@@ -74,7 +82,7 @@ function findTests(dir: string, out: string[] = []): string[] {
  */
 async function test() {
   const dir = mkdtempSync(join(tmpdir(), 'onevote-test-'));
-  const files = ['packages', 'services', 'tools', 'web']
+  const files = ['packages', 'services', 'tools', 'web', 'deploy']
     .flatMap((d) => {
       try {
         return findTests(join(repoRoot, d));
@@ -111,6 +119,7 @@ async function test() {
           ONEVOTE_TEST_REDIS_URL: infra.redisUrl,
           ONEVOTE_TEST_NATS_URL: infra.natsUrl,
           ...(infra.natsServiceUrls ? { ONEVOTE_TEST_NATS_SERVICE_URLS: JSON.stringify(infra.natsServiceUrls) } : {}),
+          ...(infra.natsMonitorUrl ? { ONEVOTE_TEST_NATS_MONITOR_URL: infra.natsMonitorUrl } : {}),
           ONEVOTE_TEST_SMTP_URL: infra.smtpUrl,
           ONEVOTE_TEST_MAIL_DIR: infra.mailDir,
           ONEVOTE_TEST_DIR: dir,

@@ -1,6 +1,14 @@
-export { MissingBinaryError } from './binaries.ts';
+export { binaries, MissingBinaryError } from './binaries.ts';
 export { type Infra, type InfraOptions, startInfra } from './infra.ts';
 export { MailCatcher } from './mail.ts';
+export {
+  type Monitoring,
+  type MonitoringOptions,
+  redisCommand,
+  redisMonitoringUser,
+  ruleFiles,
+  startMonitoring,
+} from './monitoring.ts';
 export { NatsServer } from './nats.ts';
 export { freePort } from './ports.ts';
 export { PostgresServer } from './postgres.ts';

@@ -14,6 +14,8 @@ export interface Infra {
   natsUrl: string;
   /** Each service's own NATS user (least privilege); absent when NATS_URL came from the environment. */
   natsServiceUrls?: Record<NatsUser, string>;
+  /** NATS's HTTP monitoring endpoint (JSON), when this process started NATS or was told it. */
+  natsMonitorUrl?: string;
   /** Where services send mail: the private mail catcher, or `SMTP_URL` from the environment. */
   smtpUrl: string;
   /** Where the mail catcher keeps every message as `.eml`; absent when `SMTP_URL` came from the environment. */
@@ -28,7 +30,7 @@ export interface InfraOptions {
   dir: string;
   env?: NodeJS.ProcessEnv;
   /** Preferred ports (used when free); random free ports otherwise. */
-  ports?: { postgres?: number; redis?: number; nats?: number; smtp?: number };
+  ports?: { postgres?: number; redis?: number; nats?: number; natsMonitor?: number; smtp?: number };
   /** The bucket and streams the NATS permissions name (default `*`: any, for a shared test server). */
   natsNames?: NatsNamesInUse;
 }
@@ -66,6 +68,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
       : (async () => {
           servers.nats = new NatsServer(join(options.dir, 'nats'), await portOr(options.ports?.nats), {
             names: options.natsNames ?? '*',
+            monitorPort: await portOr(options.ports?.natsMonitor),
           });
           await servers.nats.start();
           return servers.nats.url;
@@ -88,7 +91,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
     postgresAdminUrl,
     redisUrl,
     natsUrl,
-    ...(servers.nats ? { natsServiceUrls: servers.nats.serviceUrls } : {}),
+    ...(servers.nats ? { natsServiceUrls: servers.nats.serviceUrls, natsMonitorUrl: servers.nats.monitorUrl } : {}),
     smtpUrl,
     ...(servers.mail ? { mailDir: servers.mail.mailDir } : {}),
     servers,

@@ -14,6 +14,8 @@ export interface NatsServerOptions {
    * (each with its own bucket and streams).
    */
   names: NatsNamesInUse | '*';
+  /** The HTTP monitoring port (`/varz`, `/jsz`, `/healthz`: JSON); none when absent. */
+  monitorPort?: number;
 }
 
 const users: NatsUser[] = ['ballot', 'vote-api', 'results', 'relay', 'audit'];
@@ -27,6 +29,7 @@ export class NatsServer {
   private process: ManagedProcess | undefined;
   private readonly passwords: Record<'admin' | NatsUser, string>;
   private readonly permissions: Record<NatsUser, NatsPermissions>;
+  readonly monitorPort: number | undefined;
 
   constructor(
     readonly dir: string,
@@ -36,6 +39,12 @@ export class NatsServer {
     const secret = () => randomBytes(18).toString('base64url');
     this.passwords = Object.fromEntries(['admin', ...users].map((u) => [u, secret()])) as Record<'admin' | NatsUser, string>;
     this.permissions = natsPermissions(options.names);
+    this.monitorPort = options.monitorPort;
+  }
+
+  /** The monitoring endpoint (JSON, read-only; bound to 127.0.0.1), when enabled. */
+  get monitorUrl(): string | undefined {
+    return this.monitorPort ? `http://127.0.0.1:${this.monitorPort}` : undefined;
   }
 
   /** An unrestricted user: test harnesses and tools that arrange and inspect. */
@@ -74,7 +83,7 @@ export class NatsServer {
     this.process = new ManagedProcess({
       name: 'nats',
       command: binaries.nats(),
-      args: ['-c', configFile, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', join(this.dir, 'jetstream'), '-P', pidFile],
+      args: ['-c', configFile, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', join(this.dir, 'jetstream'), '-P', pidFile, ...(this.monitorPort ? ['-m', String(this.monitorPort)] : [])],
       logFile: join(this.dir, 'nats.log'),
     });
     // The server greets every client with INFO; JetStream is ready once that greeting arrives.

@@ -3,6 +3,7 @@ import { natsNames } from '@onevote/contracts';
 import { join } from 'node:path';
 import { configVariables } from './config-reference.ts';
 import { type Infra, startInfra } from './infra.ts';
+import { type Monitoring, type MonitoringOptions, startMonitoring } from './monitoring.ts';
 import { freePort, portOr } from './ports.ts';
 import { ManagedProcess } from './process.ts';
 import { databaseRoles, provisionDatabase } from './provision.ts';
@@ -38,6 +39,8 @@ export interface StackOptions {
   seed?: boolean;
   /** Services not started (the bench's `--without relay,audit` measures what they cost). */
   omit?: ServiceName[];
+  /** Also start Prometheus and the exporters (`npm start -- --monitoring`; monitoring.ts). */
+  monitoring?: MonitoringOptions;
 }
 
 export interface RunningService {
@@ -63,6 +66,8 @@ export interface Stack {
   context: StackContext;
   services: Map<ServiceName, RunningService>;
   gatewayUrl: string;
+  /** Prometheus and the exporters, when asked for (`monitoring`). */
+  monitoring?: Monitoring;
   /** Starts (again) one service process; for restarts and fault tests. */
   restart(name: ServiceName): Promise<RunningService>;
   stop(): Promise<void>;
@@ -75,12 +80,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   mkdirSync(logDir, { recursive: true });
   const ownInfra = !options.infra;
   const launched = new Set<ManagedProcess>();
+  let monitoring: Monitoring | undefined;
   const infra =
     options.infra ??
     (await startInfra({
       dir: options.dir,
       env,
-      ports: options.portMode === 'fixed' ? { postgres: 54329, redis: 63799, nats: 42229, smtp: 25259 } : {},
+      ports:
+        options.portMode === 'fixed' ? { postgres: 54329, redis: 63799, nats: 42229, natsMonitor: 8222, smtp: 25259 } : {},
       // A stack of its own names its one bucket and its streams in the NATS permissions exactly.
       natsNames: {
         bucket: options.extraEnv?.ELECTIONS_BUCKET ?? natsNames.electionsBucket,
@@ -160,8 +167,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       for (const s of services.values()) await runServiceCli(s.def, { ...s.env, ...seedEnv }, ['seed']);
     }
 
+    if (options.monitoring) {
+      monitoring = await startMonitoring(
+        { dir: options.dir, infra, opsPorts },
+        {
+          ...options.monitoring,
+          ports:
+            options.portMode === 'fixed'
+              ? { prometheus: 9090, postgresExporter: 9187, redisExporter: 9121, natsExporter: 7777, ...options.monitoring.ports }
+              : options.monitoring.ports ?? {},
+        },
+      );
+    }
+
     const stack: Stack = {
       infra,
+      ...(monitoring ? { monitoring } : {}),
       admin,
       database: options.database ?? 'onevote',
       context,
@@ -176,13 +197,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         return next;
       },
       async stop() {
-        // Services first (they drain requests and close their clients), then the servers they use.
+        // Prometheus first (it would only record everything going down), then the services (they
+        // drain requests and close their clients), then the servers they use.
+        await monitoring?.stop();
         await Promise.all([...services.values()].map((s) => s.process.stop(10_000)));
         if (ownInfra) await infra.stop();
       },
     };
     return stack;
   } catch (err) {
+    await monitoring?.stop();
     await Promise.all(ManagedProcess.running().filter((p) => launched.has(p)).map((p) => p.stop()));
     if (ownInfra) await infra.stop();
     throw err;

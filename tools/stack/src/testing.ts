@@ -40,6 +40,7 @@ export function testInfra(): Promise<Infra> {
         redisUrl: env.ONEVOTE_TEST_REDIS_URL,
         natsUrl: env.ONEVOTE_TEST_NATS_URL,
         ...(env.ONEVOTE_TEST_NATS_SERVICE_URLS ? { natsServiceUrls: JSON.parse(env.ONEVOTE_TEST_NATS_SERVICE_URLS) } : {}),
+        ...(env.ONEVOTE_TEST_NATS_MONITOR_URL ? { natsMonitorUrl: env.ONEVOTE_TEST_NATS_MONITOR_URL } : {}),
         // One catcher for the run: test files tell their messages apart by recipient (`?to=`).
         smtpUrl: env.ONEVOTE_TEST_SMTP_URL,
         mailDir: env.ONEVOTE_TEST_MAIL_DIR,

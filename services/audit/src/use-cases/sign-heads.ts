@@ -28,15 +28,23 @@ export interface HeadSignerDeps {
  */
 export class HeadSigner {
   private readonly grown = new Map<string, { publishedAt: number; committedAt: number }[]>();
+  /** When each log's oldest leaf not yet under a signed head was appended (ms). */
+  private readonly unsignedSince = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastFinalCheck = 0;
   private stopped = true;
 
-  constructor(private readonly deps: HeadSignerDeps) {}
+  constructor(private readonly deps: HeadSignerDeps) {
+    deps.metrics.watchUnsigned(() => {
+      const since = [...this.unsignedSince.values()];
+      return since.length > 0 ? Math.min(...since) : undefined;
+    });
+  }
 
   /** The election's log grew by leaves published and committed at these times. */
   grew(electionId: string, times: { publishedAt: number; committedAt: number }[]): void {
+    if (!this.unsignedSince.has(electionId)) this.unsignedSince.set(electionId, Date.now());
     const pending = this.grown.get(electionId);
     if (pending) pending.push(...times);
     else this.grown.set(electionId, [...times]);
@@ -61,7 +69,11 @@ export class HeadSigner {
     this.grown.clear();
     for (const [electionId, times] of due) {
       try {
+        const startedAt = Date.now();
         await this.sign(electionId, false);
+        // Leaves that arrived while this head was signed wait for the next one.
+        if (this.grown.has(electionId)) this.unsignedSince.set(electionId, startedAt);
+        else this.unsignedSince.delete(electionId);
         const now = Date.now();
         for (const t of times) {
           this.deps.metrics.lag.observe((now - t.publishedAt) / 1000);

@@ -58,6 +58,7 @@ export class GroupCommitter {
     private readonly deps: { logger: Logger; metrics: VoteMetrics; now?: () => number },
   ) {
     this.now = deps.now ?? Date.now;
+    deps.metrics.queueLimit.set(options.maxQueue);
     this.breaker = new CircuitBreaker({
       failures: options.breakerFailures,
       openMs: options.breakerOpenMs,
