@@ -332,7 +332,7 @@ test('an admin runs an election that two voters vote in, with live results, rece
   });
 
   await t.test('the admin sees the ballots in the operations panel and closes the election', async () => {
-    await admin.getByTestId('ops-total').filter({ hasText: /^2$/ }).waitFor();
+    await admin.getByTestId('ops-counted').filter({ hasText: /^2$/ }).waitFor();
     admin.once('dialog', (dialog) => void dialog.accept());
     await admin.getByRole('button', { name: 'Close voting' }).click();
     await admin.getByTestId('election-status').filter({ hasText: 'closed' }).waitFor();

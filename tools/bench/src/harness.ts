@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream';
+import { solveAltcha } from '@onevote/auth/client';
 import type { Stack } from '@onevote/stack';
 import type { Component } from './cpu.ts';
 import { type BenchIssuer, mintToken } from './issuer.ts';
 import { accessTokenHash, dpopProof, newVoterKey } from './signer.ts';
+import type { Voter } from './voters.ts';
 
 /**
  * Bench mode's configuration: a whole audience arrives from one loopback address and, in the
@@ -128,4 +130,53 @@ export async function waitForTotal(resultsUrl: string, total: number, timeoutMs:
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
+}
+
+/**
+ * Casts one ballot as a well-behaved client does, for tests that need every ballot counted on a
+ * busy machine: a `503` is sent again with the same Idempotency-Key after its Retry-After (capped
+ * at 5 s, at most 10 times), and a `challenge_required` is solved at the level asked for and sent
+ * again. Resolves with the last answer's status and body.
+ */
+export async function castBallot(
+  baseUrl: string,
+  voter: Voter,
+  electionId: string,
+  selections: { questionId: string; optionIds: string[] }[],
+  ip: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const url = `${baseUrl}/v1/elections/${electionId}/votes`;
+  const idempotencyKey = crypto.randomUUID();
+  const send = async (altcha?: string) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: voter.authorization,
+        dpop: dpopProof(voter.key, 'POST', url, voter.ath),
+        'content-type': 'application/json',
+        'idempotency-key': idempotencyKey,
+        'x-forwarded-for': ip,
+      },
+      body: JSON.stringify({ selections, ...(altcha ? { altcha } : {}) }),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      retryAfter: Number(res.headers.get('retry-after')) || 1,
+      body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
+    };
+  };
+  let answer = await send();
+  let altcha: string | undefined;
+  for (let tries = 0; tries < 10; tries++) {
+    if (answer.status === 503) {
+      await new Promise((r) => setTimeout(r, Math.min(answer.retryAfter, 5) * 1000));
+    } else if (answer.status === 403 && answer.body.code === 'challenge_required') {
+      const level = Number(answer.body.challengeLevel ?? 0);
+      const challenge = await fetch(`${baseUrl}/v1/auth/challenge?purpose=vote&level=${level}`, { headers: { 'x-forwarded-for': ip } });
+      altcha = await solveAltcha((await challenge.json()) as never);
+    } else break;
+    answer = await send(altcha);
+  }
+  return { status: answer.status, body: answer.body };
 }

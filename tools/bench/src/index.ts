@@ -1,5 +1,5 @@
 export { type Component, cpuSeconds, snapshot } from './cpu.ts';
-export { adminClient, audienceOnOneAddress, createOpenElection, type OpenElection, serverComponents, waitForTotal } from './harness.ts';
+export { adminClient, audienceOnOneAddress, castBallot, createOpenElection, type OpenElection, serverComponents, waitForTotal } from './harness.ts';
 export { BenchIssuer, mintToken } from './issuer.ts';
 export { type LoadOptions, type LoadState, runLoad } from './load.ts';
 export { readResults, subscribe } from './sse.ts';

@@ -213,7 +213,7 @@ export function FraudReviewPanel({ election }: { election: Election }) {
                     ) : open ? (
                       <button
                         type="button"
-                        className="link"
+                        className="link review-void"
                         onClick={() => choose({ what: `the ballot ${b.ballot.slice(0, 12)}…`, count: 1, body: { ballots: [b.ballot] } })}
                       >
                         Void…
