@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { banner } from './banner.ts';
@@ -75,13 +75,22 @@ function findTests(dir: string, out: string[] = []): string[] {
   return out;
 }
 
+/** The cluster suite's files (`npm run test:cluster`): each starts its own cluster topology. */
+export function isClusterTest(file: string): boolean {
+  const name = file.split('/').pop() ?? '';
+  return /^cluster-.*\.test\.ts$/.test(name) || /-cluster\.test\.ts$/.test(name);
+}
+
 /**
  * `npm test`: private PostgreSQL, Redis and NATS in a temporary directory, then Node's test runner
  * over every `*.test.ts`. Test files create their own databases, buckets and services on them.
- * Extra arguments filter test files by path prefix.
+ * Extra arguments filter test files by path prefix. Then the cluster suite (`isClusterTest`; each
+ * file starts its own Redis Cluster, NATS cluster and PostgreSQL shard groups), one file at a
+ * time, unless ONEVOTE_SKIP_CLUSTER=1; `--cluster` runs only that suite.
  */
 async function test() {
-  const dir = mkdtempSync(join(tmpdir(), 'onevote-test-'));
+  const clusterOnly = args.includes('--cluster');
+  const filters = args.filter((a) => a !== '--cluster');
   const files = ['packages', 'services', 'tools', 'web', 'deploy']
     .flatMap((d) => {
       try {
@@ -91,48 +100,87 @@ async function test() {
       }
     })
     .filter(
-      (f) => args.length === 0 || args.some((a) => relative(repoRoot, f).startsWith(a.replace(/^\.\//, ''))),
+      (f) => filters.length === 0 || filters.some((a) => relative(repoRoot, f).startsWith(a.replace(/^\.\//, ''))),
     )
     .sort();
-  // Tests always get the mail catcher, even with an SMTP_URL in the environment: their messages go
-  // to made-up addresses and must never leave the machine.
-  const infra = await startInfra({ dir, env: { ...process.env, SMTP_URL: '' } });
-  let code = 1;
+  const single = clusterOnly ? [] : files.filter((f) => !isClusterTest(f));
+  const cluster = process.env.ONEVOTE_SKIP_CLUSTER === '1' && !clusterOnly ? [] : files.filter(isClusterTest);
+  const dir = mkdtempSync(join(tmpdir(), 'onevote-test-'));
+  const totals = { pass: 0, fail: 0 };
+  let code = 0;
   try {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--test',
-        '--test-reporter=spec',
-        `--test-concurrency=${process.env.ONEVOTE_TEST_CONCURRENCY ?? 2}`,
-        '--test-timeout=600000',
-        ...files.map((f) => relative(repoRoot, f)),
-      ],
-      {
-        cwd: repoRoot,
-        stdio: 'inherit',
-        env: {
-          ...process.env,
+    if (single.length > 0) {
+      // Tests always get the mail catcher, even with an SMTP_URL in the environment: their messages go
+      // to made-up addresses and must never leave the machine.
+      const infra = await startInfra({ dir: join(dir, 'single'), env: { ...process.env, SMTP_URL: '' } });
+      try {
+        const run = await runTests(single, Number(process.env.ONEVOTE_TEST_CONCURRENCY ?? 2), dir, {
           ONEVOTE_TEST_PG_ADMIN_URL: infra.postgresAdminUrl,
           ONEVOTE_TEST_REDIS_URL: infra.redisUrl,
           ONEVOTE_TEST_NATS_URL: infra.natsUrl,
           ...(infra.natsServiceUrls ? { ONEVOTE_TEST_NATS_SERVICE_URLS: JSON.stringify(infra.natsServiceUrls) } : {}),
           ...(infra.natsMonitorUrl ? { ONEVOTE_TEST_NATS_MONITOR_URL: infra.natsMonitorUrl } : {}),
           ONEVOTE_TEST_SMTP_URL: infra.smtpUrl,
-          ONEVOTE_TEST_MAIL_DIR: infra.mailDir,
+          ...(infra.mailDir ? { ONEVOTE_TEST_MAIL_DIR: infra.mailDir } : {}),
           ONEVOTE_TEST_DIR: dir,
-        },
-      },
-    );
-    process.on('SIGINT', () => child.kill('SIGINT'));
-    code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+        });
+        add(totals, run);
+        if (run.code !== 0) code = run.code;
+      } finally {
+        await infra.stop();
+      }
+    }
+    if (cluster.length > 0) {
+      console.log(`[test] the cluster suite: ${cluster.length} files, one at a time (ONEVOTE_SKIP_CLUSTER=1 skips it)`);
+      // One file at a time: each holds a whole cluster topology, and its faults must not hit another's load.
+      const run = await runTests(cluster, 1, dir, { ONEVOTE_TEST_DIR: dir });
+      add(totals, run);
+      if (run.code !== 0) code = run.code;
+    }
   } finally {
-    await infra.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  // One closing line over both runs (each run's own summary is above it).
+  console.log(`${totals.pass} passed, ${totals.fail} failed`);
   process.exit(code);
+}
+
+function add(totals: { pass: number; fail: number }, run: { pass: number; fail: number }) {
+  totals.pass += run.pass;
+  totals.fail += run.fail;
+}
+
+/** Node's test runner over `files`; the spec report to the terminal, the counts from a TAP copy. */
+async function runTests(
+  files: string[],
+  concurrency: number,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; pass: number; fail: number }> {
+  const tap = join(dir, `report-${Date.now()}.tap`);
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      `--test-concurrency=${concurrency}`,
+      '--test-timeout=600000',
+      ...files.map((f) => relative(repoRoot, f)),
+    ],
+    { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...env } },
+  );
+  const onSigint = () => child.kill('SIGINT');
+  process.on('SIGINT', onSigint);
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+  process.off('SIGINT', onSigint);
+  const report = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+  const count = (label: string) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(report)?.[1] ?? 0);
+  return { code, pass: count('pass'), fail: count('fail') + (code !== 0 && !report ? 1 : 0) };
 }
 
 const commands: Record<string, () => Promise<void>> = { start, test };
