@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { createLogger, createRedis } from '@onevote/platform';
+import { createLogger, createRedis, type RedisClient } from '@onevote/platform';
 import { freePort } from '@onevote/stack';
 import { testInfra, uniqueName } from '@onevote/stack/testing';
-import type { Redis } from 'ioredis';
 import { AttemptCounters } from '../src/adapters/attempt-counters.ts';
 import { VotedHints } from '../src/adapters/voted-hints.ts';
 
 describe('AttemptCounters (real Redis)', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let prefix: string;
   let counters: AttemptCounters;
   const options = { rateWindowSeconds: 10, riskWindowSeconds: 3600, deadlineMs: 1000 };

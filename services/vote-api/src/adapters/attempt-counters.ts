@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@onevote/platform';
 import type { WindowCount } from '../domain/rate-limits.ts';
 import { subnetOf } from '../domain/risk.ts';
 import { within } from './deadline.ts';
@@ -63,9 +63,9 @@ type Op = ['hits' | 'distinct' | 'get', string, number, string?];
 
 type Reply = (string | number)[];
 
-interface CountingRedis extends Redis {
+type CountingRedis = RedisClient & {
   countAttempt(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<Reply>;
-}
+};
 
 /**
  * Counts a ballot attempt for the rate limits and the risk rules and reads the "already voted"
@@ -77,7 +77,7 @@ export class AttemptCounters {
   private readonly redis: CountingRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly options: AttemptCounterOptions,
   ) {
     if (!('countAttempt' in redis)) redis.defineCommand('countAttempt', { lua: countScript });
