@@ -7,13 +7,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createLogger, createRedis, type RedisClient } from '@onevote/platform';
-import { clusterErrorCounts, keySlots } from '@onevote/stack';
+import { clusterErrorCounts, initialPrimaryOf, keySlots } from '@onevote/stack';
 import { testRedisCluster, uniqueName } from '@onevote/stack/testing';
 import { solveAltcha } from '../src/client.ts';
 import { AltchaChallenges, RedisReplayStore, RedisRevocationList } from '../src/index.ts';
 
-/** The slot range (one third each) a slot is in: which of the 3 primaries serves it. */
-const third = (slot: number) => Math.floor(slot / 5462);
 
 describe('@onevote/auth on a Redis Cluster', { concurrency: false }, () => {
   let redis: RedisClient;
@@ -34,7 +32,7 @@ describe('@onevote/auth on a Redis Cluster', { concurrency: false }, () => {
     assert.deepEqual(await Promise.all(values.map((v) => store.claim(v, 60))), values.map(() => true));
     assert.deepEqual(await Promise.all(values.map((v) => store.claim(v, 60))), values.map(() => false));
     const slots = await keySlots(ports[0]!, values.map((v) => `${prefix}replay:${v}`));
-    assert.equal(new Set(slots.map(third)).size, 3, 'the keys are on all three primaries');
+    assert.equal(new Set(slots.map(initialPrimaryOf)).size, 3, 'the keys are on all three primaries');
   });
 
   test('the revocation list reads a subject\'s token and "before" keys in one MGET, on any slot', async () => {
@@ -59,7 +57,7 @@ describe('@onevote/auth on a Redis Cluster', { concurrency: false }, () => {
     }
     // The subjects' keys are spread over the cluster (each subject's pair on one slot of its own).
     const tags = subjects.map((s) => `${prefix}revoked:{${issuer}|${s}}:before`);
-    assert.ok(new Set((await keySlots(ports[0]!, tags)).map(third)).size >= 2);
+    assert.ok(new Set((await keySlots(ports[0]!, tags)).map(initialPrimaryOf)).size >= 2);
   });
 
   test('an ALTCHA solution is spent once across two replicas sharing the cluster', async () => {

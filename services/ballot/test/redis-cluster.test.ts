@@ -9,12 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { rollRedisKey, rollSentinel } from '@onevote/contracts';
 import { createLogger, createRedis, type RedisClient } from '@onevote/platform';
-import { clusterErrorCounts, keySlots } from '@onevote/stack';
+import { clusterErrorCounts, initialPrimaryOf, keySlots } from '@onevote/stack';
 import { testRedisCluster } from '@onevote/stack/testing';
 import type { Cluster } from 'ioredis';
 import { RollSet } from '../src/adapters/roll-set.ts';
 
-const third = (slot: number) => Math.floor(slot / 5462);
 
 async function* batches(members: string[], size: number) {
   for (let i = 0; i < members.length; i += size) yield members.slice(i, i + size);
@@ -51,7 +50,7 @@ describe('voter rolls on a Redis Cluster', { concurrency: false }, () => {
       assert.deepEqual(members.sort(), [...e.v2, rollSentinel.loaded, rollSentinel.version(2)].sort());
     }
     const slots = await keySlots(ports[0]!, elections.map((e) => rollRedisKey(e.id)));
-    assert.equal(new Set(slots.map(third)).size, 3, 'the rolls are on all three primaries');
+    assert.equal(new Set(slots.map(initialPrimaryOf)).size, 3, 'the rolls are on all three primaries');
     // No building copy is left on any primary.
     for (const node of (redis as Cluster).nodes('master')) {
       for (const e of elections) assert.deepEqual(await node.keys(rollRedisKey(e.id, '*')), []);
@@ -64,7 +63,7 @@ describe('voter rolls on a Redis Cluster', { concurrency: false }, () => {
     while (chosen.some((ids) => ids.length < perPrimary)) {
       const id = randomUUID();
       const [slot] = await keySlots(ports[0]!, [rollRedisKey(id)]);
-      const ids = chosen[third(slot!)]!;
+      const ids = chosen[initialPrimaryOf(slot!)]!;
       if (ids.length < perPrimary) ids.push(id);
     }
     return chosen.flat();

@@ -10,13 +10,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { rollRedisKey, rollSentinel } from '@onevote/contracts';
 import { createLogger, createRedis, type RedisClient } from '@onevote/platform';
-import { clusterErrorCounts, keySlots, RedisCluster } from '@onevote/stack';
+import { clusterErrorCounts, initialPrimaryOf, keySlots, RedisCluster } from '@onevote/stack';
 import { testDir, testRedisCluster, uniqueName, waitFor } from '@onevote/stack/testing';
 import { AttemptCounters } from '../src/adapters/attempt-counters.ts';
 import { RollMembership } from '../src/adapters/roll-membership.ts';
 import { VotedHints, votedHintKey } from '../src/adapters/voted-hints.ts';
 
-const third = (slot: number) => Math.floor(slot / 5462);
 const logger = createLogger('test', 'silent');
 
 /** `perThird` values whose `key(value)` is on each of the three primaries' slot ranges. */
@@ -25,7 +24,7 @@ async function onEveryPrimary(port: number, perThird: number, key: (value: strin
   while (chosen.some((values) => values.length < perThird)) {
     const value = randomUUID();
     const [slot] = await keySlots(port, [key(value)]);
-    const values = chosen[third(slot!)]!;
+    const values = chosen[initialPrimaryOf(slot!)]!;
     if (values.length < perThird) values.push(value);
   }
   return chosen;

@@ -80,9 +80,14 @@ export class RedisCluster {
     return this.members.map((m) => m.port);
   }
 
-  /** Process ids of the running nodes (the bench counts their CPU). */
+  /** Process ids of the running nodes. */
   get pids(): number[] {
     return this.members.flatMap((m) => (m.pid ? [m.pid] : []));
+  }
+
+  /** Each node's process id by node index, undefined while it is down (the bench counts their CPU). */
+  get nodePids(): (number | undefined)[] {
+    return this.members.map((m) => m.pid);
   }
 
   /** Starts 6 empty nodes, forms the cluster and waits until every primary has its replica in sync. */
@@ -330,4 +335,12 @@ export async function keySlots(port: number, keys: string[]): Promise<number[]> 
   const slots: number[] = [];
   for (const key of keys) slots.push(Number(await redisCall(port, ['CLUSTER', 'KEYSLOT', key])));
   return slots;
+}
+
+/**
+ * Which primary `redis-cli --cluster create` gave a slot to, numbered by their lowest slot (as
+ * `killPrimary` numbers them): 0-5460, 5461-10922, 10923-16383. Tests pick keys on each primary with it.
+ */
+export function initialPrimaryOf(slot: number): number {
+  return slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2;
 }
