@@ -1,10 +1,9 @@
 import { createHmac, randomInt } from 'node:crypto';
-import { AppError } from '@onevote/platform';
+import { AppError, type RedisClient } from '@onevote/platform';
 import { type Static, type TObject, Type } from '@sinclair/typebox';
 import { type Challenge, createChallenge, type Solution, verifySolution } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/sha';
 import { type ChallengePurpose, expectedAttempts, type IssuedPurpose } from './challenge-level.ts';
-import type { Redis } from 'ioredis';
 import { RedisReplayStore, type ReplayStore } from './replay.ts';
 
 /** Settings of a service that issues or checks proof-of-work challenges. */
@@ -35,7 +34,7 @@ export const altchaConfigProperties = {
 export type AltchaConfig = Static<TObject<typeof altchaConfigProperties>>;
 
 /** The challenges of a service, spending solutions in the store every service shares. */
-export function createAltchaChallenges(config: AltchaConfig, redis: Redis): AltchaChallenges {
+export function createAltchaChallenges(config: AltchaConfig, redis: RedisClient): AltchaChallenges {
   return new AltchaChallenges({
     hmacKey: config.ALTCHA_HMAC_KEY,
     cost: config.ALTCHA_COST,

@@ -1,5 +1,4 @@
-import { AppError, withDeadline } from '@onevote/platform';
-import type { Redis } from 'ioredis';
+import { AppError, type RedisClient, withDeadline } from '@onevote/platform';
 
 /** Remembers single-use values (DPoP `jti`, ALTCHA solutions) across every replica. */
 export interface ReplayStore {
@@ -19,7 +18,7 @@ export class RedisReplayStore implements ReplayStore {
   private readonly deadlineMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'replay:',
     options: RedisReplayStoreOptions = {},
   ) {

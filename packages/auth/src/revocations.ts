@@ -1,5 +1,4 @@
-import { AppError, withDeadline } from '@onevote/platform';
-import type { Redis } from 'ioredis';
+import { AppError, type RedisClient, withDeadline } from '@onevote/platform';
 import type { AccessTokenClaims } from './tokens.ts';
 
 /**
@@ -13,7 +12,7 @@ export interface RevocationList {
 
 export class RedisRevocationList implements RevocationList {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = 'revoked:',
     private readonly deadlineMs = 1000,
   ) {}

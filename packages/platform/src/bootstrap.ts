@@ -1,8 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Static, TObject } from '@sinclair/typebox';
-import type { Redis } from 'ioredis';
-import { connectNats, createPostgres, createRedis, type PostgresOptions, readiness, type Sql } from './clients.ts';
+import { connectNats, createPostgres, createRedis, type PostgresOptions, readiness, type RedisClient, type Sql } from './clients.ts';
 import { type baseConfigProperties, ConfigError, parseConfig } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -33,7 +32,7 @@ export interface ServiceContext<C> {
     },
   ): Promise<Sql>;
   /** `ready: false` for a Redis the service can answer without (it is then not in `/readyz`). */
-  redis(url: string, options?: { ready?: boolean }): Redis;
+  redis(url: string, options?: { ready?: boolean }): RedisClient;
   nats(url: string): Promise<NatsConnection>;
   /** Work to do at shutdown once the server has drained (newest first, after the clients made later). */
   onClose(close: () => unknown): void;

@@ -2,8 +2,7 @@ import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createAuthenticator, RedisReplayStore, RedisRevocationList } from '@onevote/auth';
 import { ElectionConfigPublisher } from '@onevote/election-config';
-import { type App, createServer, type Logger, type Metrics, rollUploadTimeoutMs, type Sql } from '@onevote/platform';
-import type { Redis } from 'ioredis';
+import { type App, createServer, type Logger, type Metrics, type RedisClient, rollUploadTimeoutMs, type Sql } from '@onevote/platform';
 import { Counter, Gauge } from 'prom-client';
 import { BallotExportRepository } from './adapters/ballot-export.repository.ts';
 import { ElectionEventsStream } from './adapters/election-events.ts';
@@ -50,7 +49,7 @@ export interface BallotDeps {
   logger: Logger;
   metrics: Metrics;
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   nc: NatsConnection;
   kv: KV;
   /** Where the operations view reads metrics; default: OPERATIONS_METRICS_URLS scraped directly. */

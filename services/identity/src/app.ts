@@ -6,8 +6,7 @@ import {
   RedisRevocationList,
   type ReplayStore,
 } from '@onevote/auth';
-import { type App, createMailSender, createServer, KeyVault, type Logger, type MailSender, type Metrics, type Sql } from '@onevote/platform';
-import type { Redis } from 'ioredis';
+import { type App, createMailSender, createServer, KeyVault, type Logger, type MailSender, type Metrics, type RedisClient, type Sql } from '@onevote/platform';
 import { limiter } from './adapters/counters.ts';
 import { EmailCodesRepository } from './adapters/email-codes.repository.ts';
 import { LoginThrottle } from './adapters/login-throttle.ts';
@@ -33,7 +32,7 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   /** Defaults to the Redis replay store of DPoP `jti`s. */
   replay?: ReplayStore;
   /** Defaults to SMTP at SMTP_URL (none when it is empty). */

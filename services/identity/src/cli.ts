@@ -8,8 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RedisRevocationList } from '@onevote/auth';
-import { createLogger, createPostgres, KeyVault, loadConfigOrExit, migrate } from '@onevote/platform';
-import { Redis } from 'ioredis';
+import { createLogger, createPostgres, createRedis, KeyVault, loadConfigOrExit, migrate } from '@onevote/platform';
 import { PasswordHasher } from './adapters/password-hasher.ts';
 import { rotateSigningKey } from './adapters/signing-keys.ts';
 import { VotersRepository } from './adapters/voters.repository.ts';
@@ -25,7 +24,8 @@ async function revokeTokens(voterId: string) {
     process.stderr.write('revoke-admin: REDIS_URL and TOKEN_ISSUER are not set; current tokens live until they expire\n');
     return;
   }
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  // The services' own client: a cluster-aware one when REDIS_URL names a Redis Cluster.
+  const redis = createRedis(config.REDIS_URL, logger);
   try {
     await new RedisRevocationList(redis, config.REVOCATION_KEY_PREFIX).revokeAllBefore(
       config.TOKEN_ISSUER,

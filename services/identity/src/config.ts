@@ -25,7 +25,11 @@ export const storeConfigProperties = {
 
 export const cliConfigSchema = serviceConfig({
   ...storeConfigProperties,
-  /** The CLI revokes a demoted admin's tokens (`revoke-admin`); without Redis it cannot. */
+  /**
+   * `redis://host:port` for one server, or `redis-cluster://host1:port1,host2:port2,...` for a Redis
+   * Cluster (any of its nodes as seeds; `rediss://`, `rediss-cluster://` with TLS). The CLI revokes a
+   * demoted admin's tokens (`revoke-admin`) through it; without Redis it cannot.
+   */
   REDIS_URL: Type.String({ default: '' }),
   TOKEN_ISSUER: Type.String({ default: '' }),
   REVOCATION_KEY_PREFIX: authConfigProperties.REVOCATION_KEY_PREFIX,

@@ -14,11 +14,11 @@ import {
   createPostgres,
   createRedis,
   migrate,
+  type RedisClient,
   type Sql,
 } from '@onevote/platform';
 import { repoRoot } from '@onevote/stack';
 import { freshDatabase, testInfra, uniqueName, waitFor } from '@onevote/stack/testing';
-import type { Redis } from 'ioredis';
 import type { ResultsSettings } from '../src/app.ts';
 import { resultsService } from '../src/service.ts';
 
@@ -81,7 +81,7 @@ export class ResultsWorld {
     readonly nc: NatsConnection,
     readonly kv: KV,
     readonly bucket: string,
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly issuer: TokenIssuer,
     readonly urls: Record<string, string>,
   ) {}

@@ -1,8 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createAltchaChallenges, createAuthenticator, RedisReplayStore } from '@onevote/auth';
 import type { ElectionConfig } from '@onevote/election-config';
-import { type App, createServer, type Logger, type Metrics, type Sql } from '@onevote/platform';
-import type { Redis } from 'ioredis';
+import { type App, createServer, type Logger, type Metrics, type RedisClient, type Sql } from '@onevote/platform';
 import { BallotStore } from './adapters/ballot-store.ts';
 import { GroupCommitter } from './group-commit/group-commit.ts';
 import { AttemptCounters } from './adapters/attempt-counters.ts';
@@ -25,7 +24,7 @@ export interface VoteApiDeps {
   metrics: Metrics;
   /** The votes pool (synchronous commit, server-side statement timeout: see service.ts). */
   sql: Sql;
-  redis: Redis;
+  redis: RedisClient;
   nc: NatsConnection;
   elections: { get(id: string): ElectionConfig | undefined };
 }

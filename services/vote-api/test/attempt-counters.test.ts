@@ -1,21 +1,31 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { createLogger, createRedis } from '@onevote/platform';
+import { createLogger, createRedis, type RedisClient } from '@onevote/platform';
 import { freePort } from '@onevote/stack';
-import { testInfra, uniqueName } from '@onevote/stack/testing';
-import type { Redis } from 'ioredis';
+import { testInfra, testRedisCluster, uniqueName } from '@onevote/stack/testing';
 import { AttemptCounters } from '../src/adapters/attempt-counters.ts';
 import { VotedHints } from '../src/adapters/voted-hints.ts';
 
-describe('AttemptCounters (real Redis)', () => {
-  let redis: Redis;
+// The same tests on one Redis and on a Redis Cluster (issue 18): each script call's keys share a
+// hash tag, so a call never spans two slots, wherever the keys land.
+const topologies = [
+  { name: 'one Redis', url: async () => (await testInfra()).redisUrl, away: (port: number) => `redis://127.0.0.1:${port}` },
+  {
+    name: 'a Redis Cluster',
+    url: async () => (await testRedisCluster()).url,
+    away: (port: number) => `redis-cluster://127.0.0.1:${port}`,
+  },
+];
+
+for (const topology of topologies) describe(`AttemptCounters (real Redis: ${topology.name})`, () => {
+  let redis: RedisClient;
   let prefix: string;
   let counters: AttemptCounters;
   const options = { rateWindowSeconds: 10, riskWindowSeconds: 3600, deadlineMs: 1000 };
 
   before(async () => {
-    redis = createRedis((await testInfra()).redisUrl, createLogger('test', 'silent'));
+    redis = createRedis(await topology.url(), createLogger('test', 'silent'));
     prefix = `${uniqueName('counters')}:`;
     counters = new AttemptCounters(redis, { prefix, ...options });
   });
@@ -87,7 +97,7 @@ describe('AttemptCounters (real Redis)', () => {
   });
 
   test('without Redis the counts are unknown, within the deadline', async () => {
-    const away = createRedis(`redis://127.0.0.1:${await freePort()}`, createLogger('test', 'silent'));
+    const away = createRedis(topology.away(await freePort()), createLogger('test', 'silent'));
     try {
       const blind = new AttemptCounters(away, { prefix, ...options, deadlineMs: 200 });
       const started = Date.now();

@@ -3,9 +3,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { createAltchaChallenges } from '@onevote/auth';
 import { aVoter, solveAltcha, type TestVoter, type TokenIssuer } from '@onevote/auth/client';
 import { type ElectionConfig, ElectionConfigPublisher, openElectionsBucket } from '@onevote/election-config';
-import { type App, bootService, connectNats, createLogger, createRedis } from '@onevote/platform';
+import { type App, bootService, connectNats, createLogger, createRedis, type RedisClient } from '@onevote/platform';
 import { testInfra, uniqueName, waitFor } from '@onevote/stack/testing';
-import type { Redis } from 'ioredis';
 import postgres from 'postgres';
 import type { VoteApiConfig } from '../src/config.ts';
 import { voteApiService } from '../src/service.ts';
@@ -18,7 +17,7 @@ export interface VoteApiUnderTest {
   config: VoteApiConfig;
   /** A superuser connection to the same database, for checking what was written. */
   admin: postgres.Sql;
-  redis: Redis;
+  redis: RedisClient;
   nc: NatsConnection;
   publish(election: ElectionConfig): Promise<void>;
   /** A solved `altcha` field the service accepts (a vote challenge of `level`, 0 by default). */

@@ -26,9 +26,11 @@ export const audienceOnOneAddress: NodeJS.ProcessEnv = {
 export function serverComponents(stack: Stack): Component[] {
   const out: Component[] = [];
   for (const [name, s] of stack.services) if (s.process.pid) out.push({ name, pid: s.process.pid, tree: false });
-  const { postgres, redis, nats } = stack.infra.servers;
+  const { postgres, redis, nats, redisCluster } = stack.infra.servers;
   if (postgres?.pid) out.push({ name: 'postgres', pid: postgres.pid, tree: true });
   if (redis?.pid) out.push({ name: 'redis', pid: redis.pid, tree: false });
+  // A Redis Cluster: each of its 6 nodes (3 primaries, 3 replicas) on its own.
+  redisCluster?.nodePids.forEach((pid, i) => pid && out.push({ name: `redis-${i}`, pid, tree: false }));
   if (nats?.pid) out.push({ name: 'nats', pid: nats.pid, tree: false });
   return out;
 }

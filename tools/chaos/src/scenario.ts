@@ -12,7 +12,8 @@ import {
   type Verification,
   verify,
 } from '@onevote/bench';
-import { GiveUp, type MonitoringOptions, type Stack, startStack, waitFor } from '@onevote/stack';
+import { natsNames } from '@onevote/contracts';
+import { GiveUp, type InfraOptions, type MonitoringOptions, type Stack, startInfra, startStack, waitFor } from '@onevote/stack';
 
 export interface ScenarioContext {
   stack: Stack;
@@ -60,6 +61,8 @@ export interface ScenarioOptions {
   /** Services whose operations listener (`url`) must answer /readyz again after the fault. */
   mustRecover?: (ctx: ScenarioContext) => { name: string; url: string }[];
   extraEnv?: NodeJS.ProcessEnv;
+  /** Server families in their cluster form (issue 18), e.g. `{ redis: true }` for a Redis Cluster. */
+  cluster?: InfraOptions['cluster'];
   /** Also run Prometheus and the exporters on the scenario's stack (`stack.monitoring`). */
   monitoring?: MonitoringOptions;
   /** Checks on the live stack after the load, before it is stopped. */
@@ -76,6 +79,20 @@ export interface ScenarioOptions {
 export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & { verification: Verification; load: LoadState }> {
   const dir = mkdtempSync(join(process.env.ONEVOTE_TEST_DIR ?? tmpdir(), 'chaos-'));
   const issuer = await BenchIssuer.start();
+  // The cluster topology: the servers are started here (as the stack would, with its NATS names)
+  // and handed to the stack, which then leaves stopping them to us.
+  const infra = o.cluster
+    ? await startInfra({
+        dir,
+        env: process.env,
+        cluster: o.cluster,
+        natsNames: {
+          bucket: natsNames.electionsBucket,
+          ballotsStream: natsNames.ballotsStream,
+          eventsStream: natsNames.electionEventsStream,
+        },
+      })
+    : undefined;
   const stack = await startStack({
     dir,
     portMode: 'random',
@@ -85,6 +102,10 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     extraIssuers: [issuer.trustEntry],
     extraEnv: { ...audienceOnOneAddress, ...o.extraEnv },
     ...(o.monitoring ? { monitoring: o.monitoring } : {}),
+    ...(infra ? { infra } : {}),
+  }).catch(async (err) => {
+    await infra?.stop();
+    throw err;
   });
   try {
     const election = await createOpenElection(stack.gatewayUrl, issuer);
@@ -138,6 +159,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     };
   } finally {
     await stack.stop();
+    await infra?.stop();
     await issuer.stop();
   }
 }

@@ -53,6 +53,8 @@ function ensure<T>(find: () => T | undefined, binary: string, pkg: string): T {
 export const binaries = {
   postgresBinDir: () => ensure(postgresBinDir, 'PostgreSQL', 'postgresql'),
   redis: () => ensure(() => onPath('redis-server'), 'redis-server', 'redis-server'),
+  // Forms and inspects a Redis Cluster (redis-cluster.ts); Debian ships it in redis-tools.
+  redisCli: () => ensure(() => onPath('redis-cli'), 'redis-cli', 'redis-tools'),
   nats: () =>
     ensure(
       () =>

@@ -5,6 +5,7 @@ import { NatsServer } from './nats.ts';
 import { portOr } from './ports.ts';
 import { PostgresServer } from './postgres.ts';
 import { RedisServer } from './redis.ts';
+import { RedisCluster } from './redis-cluster.ts';
 
 export interface Infra {
   /** A superuser URL (provisioning only; services get their own roles). */
@@ -21,7 +22,14 @@ export interface Infra {
   /** Where the mail catcher keeps every message as `.eml`; absent when `SMTP_URL` came from the environment. */
   mailDir?: string;
   /** The private servers this process started (absent when a URL came from the environment). */
-  servers: { postgres?: PostgresServer; redis?: RedisServer; nats?: NatsServer; mail?: MailCatcher };
+  servers: {
+    postgres?: PostgresServer;
+    redis?: RedisServer;
+    nats?: NatsServer;
+    mail?: MailCatcher;
+    /** With `cluster.redis`: the Redis Cluster (instead of `redis`), with handles for fault tests. */
+    redisCluster?: RedisCluster;
+  };
   stop(): Promise<void>;
 }
 
@@ -33,6 +41,8 @@ export interface InfraOptions {
   ports?: { postgres?: number; redis?: number; nats?: number; natsMonitor?: number; smtp?: number };
   /** The bucket and streams the NATS permissions name (default `*`: any, for a shared test server). */
   natsNames?: NatsNamesInUse;
+  /** Server families in their cluster form (issue 18). */
+  cluster?: { redis?: boolean; nats?: boolean; postgres?: boolean };
 }
 
 /**
@@ -44,7 +54,13 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   const env = options.env ?? process.env;
   const servers: Infra['servers'] = {};
   const stopStarted = () =>
-    Promise.all([servers.postgres?.stop(), servers.redis?.stop(), servers.nats?.stop(), servers.mail?.stop()]);
+    Promise.all([
+      servers.postgres?.stop(),
+      servers.redis?.stop(),
+      servers.redisCluster?.stop(),
+      servers.nats?.stop(),
+      servers.mail?.stop(),
+    ]);
   const started = await Promise.all([
     env.DATABASE_URL
       ? env.DATABASE_URL
@@ -58,11 +74,19 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
         })(),
     env.REDIS_URL
       ? env.REDIS_URL
-      : (async () => {
-          servers.redis = new RedisServer(join(options.dir, 'redis'), await portOr(options.ports?.redis));
-          await servers.redis.start();
-          return servers.redis.url;
-        })(),
+      : options.cluster?.redis
+        ? (async () => {
+            servers.redisCluster = await RedisCluster.create(join(options.dir, 'redis-cluster'), {
+              ...(options.ports?.redis ? { firstPort: options.ports.redis } : {}),
+            });
+            await servers.redisCluster.start();
+            return servers.redisCluster.url;
+          })()
+        : (async () => {
+            servers.redis = new RedisServer(join(options.dir, 'redis'), await portOr(options.ports?.redis));
+            await servers.redis.start();
+            return servers.redis.url;
+          })(),
     env.NATS_URL
       ? env.NATS_URL
       : (async () => {

@@ -12,6 +12,7 @@ import { after } from 'node:test';
 import postgres from 'postgres';
 import { type Infra, startInfra } from './infra.ts';
 import { killChildrenOnSignal } from './process.ts';
+import { RedisCluster } from './redis-cluster.ts';
 import { provisionDatabase } from './provision.ts';
 import { type Stack, type StackOptions, startStack } from './stack.ts';
 
@@ -19,9 +20,15 @@ killChildrenOnSignal();
 
 let shared: Promise<Infra> | undefined;
 let privateInfra: Infra | undefined;
+let sharedCluster: Promise<{ url: string; ports: number[] }> | undefined;
+let privateCluster: RedisCluster | undefined;
+/** Infras of `testInfraWithRedisCluster` (only their Redis Cluster is this file's). */
+const clusterInfras: Infra[] = [];
 
-// Registered at import, so it belongs to the test file's root and runs after all of its tests.
+// Registered at import, so it belongs to the test file's root and runs after all of its tests
+// (after the stacks a file's suites started on them are stopped).
 after(async () => {
+  await Promise.all([privateCluster?.stop(), ...clusterInfras.map((i) => i.stop())]);
   await privateInfra?.stop();
 });
 
@@ -53,6 +60,44 @@ export function testInfra(): Promise<Infra> {
     return privateInfra;
   })();
   return shared;
+}
+
+/**
+ * A Redis Cluster (3 primaries + 3 replicas) for adapter tests: the runner's when it gives one
+ * (`ONEVOTE_TEST_REDIS_CLUSTER_URL`), else a private one for this file, stopped after its tests.
+ * `ports`: every node's client port (for INFO errorstats and the like).
+ */
+export function testRedisCluster(): Promise<{ url: string; ports: number[] }> {
+  sharedCluster ??= (async () => {
+    const given = process.env.ONEVOTE_TEST_REDIS_CLUSTER_URL;
+    if (given) return { url: given, ports: given.replace(/^.*:\/\/(.*@)?/, '').split(',').map((h) => Number(h.split(':').pop())) };
+    privateCluster = await RedisCluster.create(testDir('redis-cluster'));
+    await privateCluster.start();
+    return { url: privateCluster.url, ports: privateCluster.ports };
+  })();
+  return sharedCluster;
+}
+
+/**
+ * The shared servers, with a private Redis Cluster in place of the one Redis (`cluster.redis`):
+ * for whole stacks on the cluster (`startTestStack({ infra })`). The cluster's handle for fault
+ * tests is `servers.redisCluster`; it is stopped after the file's tests.
+ */
+export async function testInfraWithRedisCluster(): Promise<Infra> {
+  const base = await testInfra();
+  const cluster = await startInfra({
+    dir: testDir('infra-cluster'),
+    // Only Redis is started: the URLs given for the others are used as they are.
+    env: { DATABASE_URL: base.postgresAdminUrl, NATS_URL: base.natsUrl, SMTP_URL: base.smtpUrl },
+    cluster: { redis: true },
+  });
+  clusterInfras.push(cluster);
+  return {
+    ...base,
+    redisUrl: cluster.redisUrl,
+    servers: { ...base.servers, redisCluster: cluster.servers.redisCluster! },
+    stop: () => cluster.stop(),
+  };
 }
 
 /** A short random name, for databases, buckets and key prefixes. */

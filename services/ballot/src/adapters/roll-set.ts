@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { rollRedisKey, rollSentinel } from '@onevote/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@onevote/platform';
 
 /** Members per SADD while a set is built. */
 const chunk = 5_000;
@@ -13,7 +13,7 @@ const buildingTtlSeconds = 3600;
  * the set is rebuilt from it whenever it is missing or holds another version.
  */
 export class RollSet {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /** Whether Redis holds exactly this version of the election's roll, complete. */
   async holds(electionId: string, version: number): Promise<boolean> {

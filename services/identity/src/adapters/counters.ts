@@ -1,5 +1,4 @@
-import { AppError } from '@onevote/platform';
-import type { Redis } from 'ioredis';
+import { AppError, type RedisClient } from '@onevote/platform';
 import {
   type IRateLimiterRes,
   RateLimiterMemory,
@@ -17,7 +16,7 @@ export const uncapped = 1_000_000_000;
  * counter stands in (insurance), so the limits still hold, per replica.
  */
 export function limiter(
-  redis: Redis,
+  redis: RedisClient,
   options: { prefix: string; name: string; points: number; duration: number; blockDuration?: number },
 ): Limiter {
   const settings = {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { clientNetwork } from '../domain/client-network.ts';
 import type { LoginFailures } from '../domain/challenge-policy.ts';
 import { consumeOr429, countOf, type Limiter, limiter, rateLimited, uncapped } from './counters.ts';
+import type { RedisClient } from '@onevote/platform';
 
 export interface ThrottlePolicy {
   prefix: string;
@@ -32,7 +32,7 @@ export class LoginThrottle {
   private readonly challenges: Limiter;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly policy: ThrottlePolicy,
   ) {
     const { prefix, windowSeconds: duration, lockoutSeconds: blockDuration } = policy;

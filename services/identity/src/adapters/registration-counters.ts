@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { clientNetwork } from '../domain/client-network.ts';
 import type { RegistrationVolume } from '../domain/challenge-policy.ts';
 import { consumeOr429, type Limiter, limiter, rateLimited } from './counters.ts';
+import type { RedisClient } from '@onevote/platform';
 
 export interface RegistrationCaps {
   prefix: string;
@@ -22,7 +22,7 @@ export class RegistrationCounters {
   private readonly subnet: Limiter;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly caps: RegistrationCaps,
   ) {
     const { prefix, windowSeconds: duration } = caps;

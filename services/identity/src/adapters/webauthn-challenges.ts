@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@onevote/platform';
 
 /**
  * Pending WebAuthn challenges in Redis rather than PostgreSQL: they live minutes, are read once and
@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
  */
 export class WebauthnChallenges {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: { prefix: string; ttlSeconds: number },
   ) {}
 

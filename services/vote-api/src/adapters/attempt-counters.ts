@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@onevote/platform';
 import type { WindowCount } from '../domain/rate-limits.ts';
 import { subnetOf } from '../domain/risk.ts';
 import { within } from './deadline.ts';
@@ -63,9 +63,19 @@ type Op = ['hits' | 'distinct' | 'get', string, number, string?];
 
 type Reply = (string | number)[];
 
-interface CountingRedis extends Redis {
-  countAttempt(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<Reply>;
-}
+/**
+ * The script as one command per number of keys (1 or 2), each declaring its key count. Declared,
+ * the first argument is a key, and that is what ioredis's auto-pipelining on a Redis Cluster groups
+ * commands by: with the count passed as the first argument instead (`countAttempt(2, ...)`) it
+ * took the count for the key, put calls for different nodes in one pipeline, and every call failed
+ * ("All keys in the pipeline should belong to the same slots allocation group"; ioredis issue
+ * #2109). One server sends exactly the same EVALSHA either way.
+ */
+type CountingRedis = RedisClient & {
+  countAttempt1(...keysAndArgs: (string | number)[]): Promise<Reply>;
+  countAttempt2(...keysAndArgs: (string | number)[]): Promise<Reply>;
+};
+const maxKeysPerCall = 2;
 
 /**
  * Counts a ballot attempt for the rate limits and the risk rules and reads the "already voted"
@@ -77,10 +87,12 @@ export class AttemptCounters {
   private readonly redis: CountingRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly options: AttemptCounterOptions,
   ) {
-    if (!('countAttempt' in redis)) redis.defineCommand('countAttempt', { lua: countScript });
+    for (let keys = 1; keys <= maxKeysPerCall; keys++) {
+      if (!(`countAttempt${keys}` in redis)) redis.defineCommand(`countAttempt${keys}`, { lua: countScript, numberOfKeys: keys });
+    }
     this.redis = redis as CountingRedis;
   }
 
@@ -110,8 +122,7 @@ export class AttemptCounters {
     const replies = await within(this.options.deadlineMs, () =>
       Promise.all(
         calls.map((ops) =>
-          this.redis.countAttempt(
-            ops.length,
+          this.redis[ops.length === 1 ? 'countAttempt1' : 'countAttempt2'](
             ...ops.map((op) => op[1]),
             ...ops.flatMap(([op, , window, member]) => [op, window, member ?? '']),
           ),

@@ -1,6 +1,5 @@
 import { rollRedisKey, rollSentinel } from '@onevote/contracts';
-import { AppError } from '@onevote/platform';
-import type { Redis } from 'ioredis';
+import { AppError, type RedisClient } from '@onevote/platform';
 import { within } from './deadline.ts';
 
 /**
@@ -11,7 +10,7 @@ import { within } from './deadline.ts';
  */
 export class RollMembership {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly deadlineMs: number,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@onevote/platform';
 import type { StoredBallot } from './ballot-store.ts';
 
 export interface VotedHint {
@@ -31,7 +31,7 @@ export function parseHint(value: string | null | undefined): VotedHint | undefin
  */
 export class VotedHints {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: { prefix: string; ttlSeconds: number },
   ) {}
 
