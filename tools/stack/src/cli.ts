@@ -108,36 +108,35 @@ async function test() {
   const dir = mkdtempSync(join(tmpdir(), 'onevote-test-'));
   const totals = { pass: 0, fail: 0 };
   let code = 0;
+  // Tests always get the mail catcher, even with an SMTP_URL in the environment: their messages go
+  // to made-up addresses and must never leave the machine. The cluster suite's files use these
+  // servers too for what they do not run as a cluster themselves.
+  const infra = await startInfra({ dir: join(dir, 'single'), env: { ...process.env, SMTP_URL: '' } });
+  const env: NodeJS.ProcessEnv = {
+    ONEVOTE_TEST_PG_ADMIN_URL: infra.postgresAdminUrl,
+    ONEVOTE_TEST_REDIS_URL: infra.redisUrl,
+    ONEVOTE_TEST_NATS_URL: infra.natsUrl,
+    ...(infra.natsServiceUrls ? { ONEVOTE_TEST_NATS_SERVICE_URLS: JSON.stringify(infra.natsServiceUrls) } : {}),
+    ...(infra.natsMonitorUrl ? { ONEVOTE_TEST_NATS_MONITOR_URL: infra.natsMonitorUrl } : {}),
+    ONEVOTE_TEST_SMTP_URL: infra.smtpUrl,
+    ...(infra.mailDir ? { ONEVOTE_TEST_MAIL_DIR: infra.mailDir } : {}),
+    ONEVOTE_TEST_DIR: dir,
+  };
   try {
     if (single.length > 0) {
-      // Tests always get the mail catcher, even with an SMTP_URL in the environment: their messages go
-      // to made-up addresses and must never leave the machine.
-      const infra = await startInfra({ dir: join(dir, 'single'), env: { ...process.env, SMTP_URL: '' } });
-      try {
-        const run = await runTests(single, Number(process.env.ONEVOTE_TEST_CONCURRENCY ?? 2), dir, {
-          ONEVOTE_TEST_PG_ADMIN_URL: infra.postgresAdminUrl,
-          ONEVOTE_TEST_REDIS_URL: infra.redisUrl,
-          ONEVOTE_TEST_NATS_URL: infra.natsUrl,
-          ...(infra.natsServiceUrls ? { ONEVOTE_TEST_NATS_SERVICE_URLS: JSON.stringify(infra.natsServiceUrls) } : {}),
-          ...(infra.natsMonitorUrl ? { ONEVOTE_TEST_NATS_MONITOR_URL: infra.natsMonitorUrl } : {}),
-          ONEVOTE_TEST_SMTP_URL: infra.smtpUrl,
-          ...(infra.mailDir ? { ONEVOTE_TEST_MAIL_DIR: infra.mailDir } : {}),
-          ONEVOTE_TEST_DIR: dir,
-        });
-        add(totals, run);
-        if (run.code !== 0) code = run.code;
-      } finally {
-        await infra.stop();
-      }
+      const run = await runTests(single, Number(process.env.ONEVOTE_TEST_CONCURRENCY ?? 2), dir, env);
+      add(totals, run);
+      if (run.code !== 0) code = run.code;
     }
     if (cluster.length > 0) {
       console.log(`[test] the cluster suite: ${cluster.length} files, one at a time (ONEVOTE_SKIP_CLUSTER=1 skips it)`);
       // One file at a time: each holds a whole cluster topology, and its faults must not hit another's load.
-      const run = await runTests(cluster, 1, dir, { ONEVOTE_TEST_DIR: dir });
+      const run = await runTests(cluster, 1, dir, env);
       add(totals, run);
       if (run.code !== 0) code = run.code;
     }
   } finally {
+    await infra.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   // One closing line over both runs (each run's own summary is above it).
