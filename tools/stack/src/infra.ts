@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { NatsNamesInUse, NatsUser } from '@onevote/contracts';
 import { MailCatcher } from './mail.ts';
 import { NatsServer } from './nats.ts';
+import { NatsCluster } from './nats-cluster.ts';
 import { portOr } from './ports.ts';
 import { PostgresServer } from './postgres.ts';
 import { RedisServer } from './redis.ts';
@@ -14,14 +15,23 @@ export interface Infra {
   natsUrl: string;
   /** Each service's own NATS user (least privilege); absent when NATS_URL came from the environment. */
   natsServiceUrls?: Record<NatsUser, string>;
-  /** NATS's HTTP monitoring endpoint (JSON), when this process started NATS or was told it. */
+  /** NATS's HTTP monitoring endpoint (JSON), when this process started NATS or was told it (a cluster's node 0). */
   natsMonitorUrl?: string;
+  /** Replicas for every stream and KV bucket (`NATS_REPLICAS`): 3 on the NATS cluster; absent: the services' default. */
+  natsReplicas?: number;
   /** Where services send mail: the private mail catcher, or `SMTP_URL` from the environment. */
   smtpUrl: string;
   /** Where the mail catcher keeps every message as `.eml`; absent when `SMTP_URL` came from the environment. */
   mailDir?: string;
   /** The private servers this process started (absent when a URL came from the environment). */
-  servers: { postgres?: PostgresServer; redis?: RedisServer; nats?: NatsServer; mail?: MailCatcher };
+  servers: {
+    postgres?: PostgresServer;
+    redis?: RedisServer;
+    nats?: NatsServer;
+    /** With `cluster.nats`: the 3-node NATS cluster (instead of `nats`), with handles for fault tests. */
+    natsCluster?: NatsCluster;
+    mail?: MailCatcher;
+  };
   stop(): Promise<void>;
 }
 
@@ -33,6 +43,8 @@ export interface InfraOptions {
   ports?: { postgres?: number; redis?: number; nats?: number; natsMonitor?: number; smtp?: number };
   /** The bucket and streams the NATS permissions name (default `*`: any, for a shared test server). */
   natsNames?: NatsNamesInUse;
+  /** Switches server families to their cluster form (issue 18). */
+  cluster?: { redis?: boolean; nats?: boolean; postgres?: boolean };
 }
 
 /**
@@ -44,7 +56,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   const env = options.env ?? process.env;
   const servers: Infra['servers'] = {};
   const stopStarted = () =>
-    Promise.all([servers.postgres?.stop(), servers.redis?.stop(), servers.nats?.stop(), servers.mail?.stop()]);
+    Promise.all([servers.postgres?.stop(), servers.redis?.stop(), servers.nats?.stop(), servers.natsCluster?.stop(), servers.mail?.stop()]);
   const started = await Promise.all([
     env.DATABASE_URL
       ? env.DATABASE_URL
@@ -65,14 +77,16 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
         })(),
     env.NATS_URL
       ? env.NATS_URL
-      : (async () => {
-          servers.nats = new NatsServer(join(options.dir, 'nats'), await portOr(options.ports?.nats), {
-            names: options.natsNames ?? '*',
-            monitorPort: await portOr(options.ports?.natsMonitor),
-          });
-          await servers.nats.start();
-          return servers.nats.url;
-        })(),
+      : options.cluster?.nats
+        ? startNatsCluster(options, servers)
+        : (async () => {
+            servers.nats = new NatsServer(join(options.dir, 'nats'), await portOr(options.ports?.nats), {
+              names: options.natsNames ?? '*',
+              monitorPort: await portOr(options.ports?.natsMonitor),
+            });
+            await servers.nats.start();
+            return servers.nats.url;
+          })(),
     env.SMTP_URL
       ? env.SMTP_URL
       : (async () => {
@@ -92,6 +106,13 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
     redisUrl,
     natsUrl,
     ...(servers.nats ? { natsServiceUrls: servers.nats.serviceUrls, natsMonitorUrl: servers.nats.monitorUrl } : {}),
+    ...(servers.natsCluster
+      ? {
+          natsServiceUrls: servers.natsCluster.serviceUrls,
+          natsMonitorUrl: servers.natsCluster.monitorUrl(0),
+          natsReplicas: servers.natsCluster.nodes.length,
+        }
+      : {}),
     smtpUrl,
     ...(servers.mail ? { mailDir: servers.mail.mailDir } : {}),
     servers,
@@ -99,4 +120,14 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
       await stopStarted();
     },
   };
+}
+
+/** `cluster.nats`: three nats-server nodes with JetStream (node 0 on the preferred ports). */
+async function startNatsCluster(options: InfraOptions, servers: Infra['servers']): Promise<string> {
+  servers.natsCluster = await NatsCluster.create(join(options.dir, 'nats-cluster'), {
+    names: options.natsNames ?? '*',
+    preferred: { client: options.ports?.nats, monitor: options.ports?.natsMonitor },
+  });
+  await servers.natsCluster.start();
+  return servers.natsCluster.url;
 }
