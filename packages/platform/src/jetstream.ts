@@ -58,10 +58,8 @@ export function isTransientJetStreamError(err: unknown): boolean {
   if (err instanceof TimeoutError || err instanceof NoRespondersError) return true;
   if (err instanceof RequestError && err.isNoResponders()) return true;
   if (err instanceof JetStreamApiError) return err.status === 503;
-  const e = err as { name?: string; message?: string; cause?: unknown } | undefined;
   // JetStream's client reports "no responders" to a publish as JetStreamNotEnabled (not exported).
-  if (e?.name === 'JetStreamNotEnabled') return true;
-  return e?.cause !== undefined && e.cause !== err && isTransientJetStreamError(e.cause);
+  return (err as { name?: string } | undefined)?.name === 'JetStreamNotEnabled';
 }
 
 /**

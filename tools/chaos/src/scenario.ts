@@ -12,7 +12,7 @@ import {
   type Verification,
   verify,
 } from '@onevote/bench';
-import { GiveUp, type MonitoringOptions, type Stack, startStack, waitFor } from '@onevote/stack';
+import { GiveUp, type Infra, type MonitoringOptions, type Stack, startStack, waitFor } from '@onevote/stack';
 
 export interface ScenarioContext {
   stack: Stack;
@@ -62,6 +62,8 @@ export interface ScenarioOptions {
   extraEnv?: NodeJS.ProcessEnv;
   /** Also run Prometheus and the exporters on the scenario's stack (`stack.monitoring`). */
   monitoring?: MonitoringOptions;
+  /** Servers to run on instead of private ones (a cluster topology: `startInfra({ cluster })`); the caller stops them. */
+  infra?: Infra;
   /** Checks on the live stack after the load, before it is stopped. */
   check?: (ctx: ScenarioContext, state: LoadState) => Promise<void>;
   /** Checks after the database was verified (the audit log against the ballot rows). */
@@ -85,6 +87,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     extraIssuers: [issuer.trustEntry],
     extraEnv: { ...audienceOnOneAddress, ...o.extraEnv },
     ...(o.monitoring ? { monitoring: o.monitoring } : {}),
+    ...(o.infra ? { infra: o.infra } : {}),
   });
   try {
     const election = await createOpenElection(stack.gatewayUrl, issuer);

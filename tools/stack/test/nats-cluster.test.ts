@@ -161,6 +161,27 @@ describe('a 3-node NATS cluster with JetStream (issue 18)', { concurrency: false
     assert.equal((await new Kvm(await as('admin')).open('elections').then((kv) => kv.get('e1')))?.string(), '{"status":"open"}');
   });
 
+  test('kill -9 of BALLOTS’ leader: the relay’s publish is sent again until a new leader acknowledges it, and stored once', async (t) => {
+    const jsm = await jetstreamManager(await as('admin'));
+    const ballots = new BallotsStream(await as('relay'), { stream: 'BALLOTS', replicas: 3, duplicateWindowMs: 120_000, publishRetryMs: 60_000 }, logger);
+    const message = { subject: ballots.subject('e1'), msgId: 'sent-during-the-election', payload: new TextEncoder().encode('{"n":2}') };
+    const before = (await jsm.streams.info('BALLOTS')).state.messages;
+    const leader = await cluster.streamLeader('BALLOTS');
+    assert.ok(leader !== undefined);
+    await cluster.kill(leader);
+    const killedAt = Date.now();
+    try {
+      await ballots.publish([message]);
+      t.diagnostic(`BALLOTS: a publish made at the kill was acknowledged after ${Date.now() - killedAt} ms (node ${leader} killed)`);
+      assert.notEqual(await cluster.streamLeader('BALLOTS'), leader);
+      // Sent again (a relay that died before confirming its slot): JetStream keeps one.
+      await ballots.publish([message]);
+      assert.equal((await jsm.streams.info('BALLOTS')).state.messages, before + 1);
+    } finally {
+      await cluster.start(leader);
+    }
+  });
+
   test('kill -9 of the node holding a KV watch: the watcher sees a change made meanwhile and watches again; the node rejoins and catches up', async (t) => {
     const jsm = await jetstreamManager(await as('admin'));
     const cache = await ElectionConfigCache.start(await openElectionsBucket(await as('vote-api'), 'elections'), {

@@ -8,7 +8,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { type BallotsCounted, natsNames } from '@onevote/contracts';
-import { type Logger, retryTransient, scaleUpStream } from '@onevote/platform';
+import { isTransientJetStreamError, type Logger, retryTransient, scaleUpStream } from '@onevote/platform';
 import { lsnToBigInt } from '../domain/pgoutput.ts';
 
 /** What goes into one message of the stream: one transaction's ballots of one election. */
@@ -100,7 +100,7 @@ export class BallotsStream {
     let retried = false;
     await Promise.all(
       messages.map((m) =>
-        retryTransient(() => this.js.publish(m.subject, m.payload, { msgID: m.msgId }), {
+        retryTransient(() => this.publishOnce(m), {
           deadlineMs: this.options.publishRetryMs ?? 30_000,
           onRetry: (err) => {
             if (!retried) this.logger.warn({ err: (err as Error).message }, 'BALLOTS publish not acknowledged; sending again');
@@ -109,5 +109,30 @@ export class BallotsStream {
         }),
       ),
     );
+  }
+
+  /**
+   * One publish. Nobody answering is also what a deleted stream looks like: then there is no
+   * point sending again (the relay makes the stream anew and refills it), so that is asked.
+   */
+  private async publishOnce(m: BallotsMessage): Promise<void> {
+    try {
+      await this.js.publish(m.subject, m.payload, { msgID: m.msgId });
+    } catch (err) {
+      if (isTransientJetStreamError(err) && (await this.streamIsGone())) {
+        throw new Error(`the stream ${this.options.stream} does not exist`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private async streamIsGone(): Promise<boolean> {
+    const jsm = await (this.manager ??= jetstreamManager(this.nc));
+    try {
+      await jsm.streams.info(this.options.stream);
+      return false;
+    } catch (err) {
+      return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+    }
   }
 }
