@@ -18,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { adminClient, castBallot, createOpenElection, provisionVoters } from '@onevote/bench';
 import { connectNats, createLogger } from '@onevote/platform';
-import { type Infra, startInfra, waitFor } from '@onevote/stack';
+import { type Infra, peersOf, startInfra, waitFor } from '@onevote/stack';
 import { auditLogHolds } from '../src/audit-checks.ts';
 import { readTotals, scenario } from '../src/checks.ts';
 import type { ScenarioContext } from '../src/scenario.ts';
@@ -70,11 +70,17 @@ describe('fault scenario 2 on the cluster topology (issue 18)', () => {
         faultAt: 4,
         rate: 100,
         prepare: async (ctx) => {
-          // Every stream and the bucket the services made are on all three nodes.
-          for (const stream of ['BALLOTS', 'KV_elections']) {
+          // The stack gave the services NATS_REPLICAS=3: every stream and the bucket they made are
+          // on all three nodes, and so are audit's durable consumers (they inherit the stream's).
+          for (const stream of ['BALLOTS', 'ELECTION_EVENTS', 'KV_elections']) {
             await waitFor(`${stream} to be made`, async () => (await jsm.streams.info(stream).catch(() => undefined)) !== undefined);
             const info = await jsm.streams.info(stream);
             assert.equal(info.config.num_replicas, 3, `${stream} at NATS_REPLICAS=3`);
+          }
+          for (const stream of ['BALLOTS', 'ELECTION_EVENTS']) {
+            await waitFor(`audit's consumer of ${stream}`, async () => (await jsm.consumers.info(stream, 'audit').catch(() => undefined)) !== undefined);
+            const consumer = await jsm.consumers.info(stream, 'audit');
+            assert.equal(peersOf(consumer.cluster).length, 3, `audit's consumer of ${stream} on three peers`);
           }
           sse = readTotals(`${ctx.stack.gatewayUrl}/v1/elections/${ctx.election.id}/results/stream`);
           // A second election, closed during the outage: vote-api learns of it only through the KV watch.
@@ -144,7 +150,7 @@ describe('fault scenario 2 on the cluster topology (issue 18)', () => {
             return (await cluster.streamOn(seen.killed, 'BALLOTS'))?.lastSeq === last;
           }, { timeoutMs: 60_000 });
           const placed = (await jsm.streams.info('BALLOTS')).cluster;
-          assert.equal(1 + (placed?.replicas?.length ?? 0), 3, 'BALLOTS on three peers again');
+          assert.equal(peersOf(placed).length, 3, 'BALLOTS on three peers again');
           assert.ok(
             placed?.replicas?.some((r) => r.name === cluster.serverName(seen.killed) && r.current) ||
               placed?.leader === cluster.serverName(seen.killed),

@@ -34,6 +34,14 @@ export interface NodeStreamView {
   messages: number;
 }
 
+/**
+ * The peers a JetStream stream's or consumer's info names in `cluster` (its leader and the others;
+ * a just-made one may list all of them as replicas before it has a leader).
+ */
+export function peersOf(cluster: { leader?: string; replicas?: { name: string }[] } | undefined): string[] {
+  return [...new Set([cluster?.leader, ...(cluster?.replicas ?? []).map((r) => r.name)].filter((n): n is string => !!n))].sort();
+}
+
 interface JszStream {
   name: string;
   cluster?: { leader?: string; replicas?: { name: string }[] };

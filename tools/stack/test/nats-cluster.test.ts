@@ -12,7 +12,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ElectionConfigCache, openElectionsBucket } from '@onevote/election-config';
 import { createLogger, natsServers, scaleUpStream } from '@onevote/platform';
 import { BallotsStream } from '../../../services/relay/src/adapters/ballots-stream.ts';
-import { NatsCluster } from '../src/nats-cluster.ts';
+import { NatsCluster, peersOf } from '../src/nats-cluster.ts';
 import { testDir, waitFor } from '../src/testing.ts';
 
 const logger = createLogger('nats-cluster-test', 'silent');
@@ -101,13 +101,14 @@ describe('a 3-node NATS cluster with JetStream (issue 18)', { concurrency: false
     // audit's durable consumer (made as LogStream makes it) inherits the stream's replicas.
     await (await jetstreamManager(await as('audit'))).consumers.add('BALLOTS', { durable_name: 'audit', ack_policy: AckPolicy.Explicit });
     const consumer = await jsm.consumers.info('BALLOTS', 'audit');
-    assert.equal(1 + (consumer.cluster?.replicas?.length ?? 0), 3, 'the consumer is on three peers');
+    assert.equal(peersOf(consumer.cluster).length, 3, 'the consumer is on three peers');
   });
 
   test('an existing stream and bucket with one replica are scaled up to NATS_REPLICAS', async () => {
     const admin = await as('admin');
     const jsm = await jetstreamManager(admin);
     await jsm.streams.add({ name: 'ELECTION_EVENTS', subjects: ['onevote.election-events.ELECTION_EVENTS.>'], num_replicas: 1 });
+    await jsm.consumers.add('ELECTION_EVENTS', { durable_name: 'audit', ack_policy: AckPolicy.Explicit });
     await new Kvm(admin).create('elections_r1', { history: 1, replicas: 1 } as never);
     const kvStream = 'KV_elections_r1';
     assert.equal((await placement(kvStream)).length, 1);
@@ -119,6 +120,11 @@ describe('a 3-node NATS cluster with JetStream (issue 18)', { concurrency: false
       assert.equal((await jsm.streams.info(stream)).config.num_replicas, 3, `${stream} scaled to 3`);
       await waitFor(`${stream} on all three nodes`, async () => (await placement(stream)).join() === '0,1,2', { timeoutMs: 30_000 });
     }
+    // audit's durable consumer, made on the one-replica stream, is moved to three peers with it.
+    await waitFor('audit’s consumer on three peers', async () => {
+      const consumer = await jsm.consumers.info('ELECTION_EVENTS', 'audit');
+      return peersOf(consumer.cluster).length === 3;
+    }, { timeoutMs: 30_000 });
     // Never down: asking for fewer leaves it as it is.
     await scaleUpStream(admin, 'ELECTION_EVENTS', 1, logger);
     assert.equal((await jsm.streams.info('ELECTION_EVENTS')).config.num_replicas, 3);
