@@ -103,6 +103,8 @@ export class ElectionConfigCache {
             'election config watch ended; restarting',
           );
       }
+      // No watch runs until the next one is made (a re-read meanwhile has none to find dead).
+      this.currentWatch = undefined;
       if (!this.stopped) {
         await new Promise((r) => setTimeout(r, 250));
         // A new watch re-delivers the last value of every key; a re-read covers the gap as well.
