@@ -157,7 +157,22 @@ describe('fault scenario 2 on the cluster topology (issue 18)', () => {
             'the restarted node is a current peer of BALLOTS',
           );
         },
-        afterLoad: auditLogHolds,
+        afterLoad: async (ctx, verification) => {
+          try {
+            await auditLogHolds(ctx, verification);
+          } catch (err) {
+            // Where the log stopped: audit's consumers and the streams, for the failure's report.
+            for (const stream of ['BALLOTS', 'ELECTION_EVENTS']) {
+              const c = await jsm.consumers.info(stream, 'audit').catch((e: Error) => e.message);
+              const s = await jsm.streams.info(stream).catch((e: Error) => e.message);
+              t.diagnostic(`${stream}: ${JSON.stringify(typeof s === 'string' ? s : s.state)}; audit: ${JSON.stringify(
+                typeof c === 'string' ? c : { pending: c.num_pending, ackPending: c.num_ack_pending, waiting: c.num_waiting, delivered: c.delivered, cluster: c.cluster },
+              )}`);
+            }
+            t.diagnostic(`log head: ${await logSize(ctx)}, ballot rows: ${verification.ballotRows}`);
+            throw err;
+          }
+        },
       });
       t.diagnostic(JSON.stringify({ ...seen, acknowledged: result.acknowledged, errors: result.errors }));
       assert.ok(seen.relayedDuringOutage > 0 && seen.loggedDuringOutage > 0 && seen.framesDuringOutage > 0);

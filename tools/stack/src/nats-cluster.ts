@@ -44,7 +44,7 @@ export function peersOf(cluster: { leader?: string; replicas?: { name: string }[
 
 interface JszStream {
   name: string;
-  cluster?: { leader?: string; replicas?: { name: string }[] };
+  cluster?: { leader?: string; replicas?: { name: string; current?: boolean }[] };
   state: { last_seq: number; messages: number };
 }
 
@@ -142,8 +142,8 @@ export class NatsCluster {
   /**
    * With no index: starts every node and waits until the cluster has formed (every node routed to
    * every other, JetStream up, a meta leader counting every node current). With one: starts that
-   * node again on its store and waits until it has rejoined the same way; its streams then catch up
-   * from their leaders (`streamOn(i, stream).lastSeq`).
+   * node again on its store and waits until it has rejoined the same way and its copies of the
+   * streams have caught up with their leaders.
    */
   async start(i?: number): Promise<void> {
     if (i === undefined) {
@@ -171,7 +171,10 @@ export class NatsCluster {
     await Promise.all(this.processes.map((p) => p?.stop()));
   }
 
-  /** Waits until every running node is routed to every other, has JetStream up, and is a current member under a running meta leader. */
+  /**
+   * Waits until every running node is routed to every other, has JetStream up, is a current member
+   * under a running meta leader, and is current on every stream it holds (as the stream's leader sees it).
+   */
   async waitFormed(timeoutMs = 90_000): Promise<void> {
     await waitFor(
       `the NATS cluster (${this.nodes.length} nodes) to form with a JetStream meta leader`,
@@ -184,7 +187,7 @@ export class NatsCluster {
           if (routes < nodes.length - 1) throw new Error(`node ${j} has ${routes} routes`);
           // Only that JetStream is up: the full /healthz also wants every consumer current, and on
           // nats-server 2.9 an idle durable's copy on a node started again can stay "not current"
-          // until it is used. Streams catching up is what a caller waits for (streamOn's lastSeq).
+          // until it is used. Streams are checked below, from their leaders.
           const health = await fetch(`${this.monitorUrl(j)}/healthz?js-enabled-only=true`, { signal: AbortSignal.timeout(2000) });
           if (health.status !== 200) throw new Error(`node ${j} /healthz ${health.status}: ${await health.text()}`);
           const leader = (await this.jsz(j)).meta_cluster?.leader;
@@ -199,6 +202,15 @@ export class NatsCluster {
           if (j === leader) continue;
           const member = meta?.replicas?.find((r) => r.name === this.serverName(j));
           if (!member?.current) throw new Error(`node ${j} is not a current member of the meta group yet`);
+        }
+        // Every stream has a leader that counts each of its running peers current: a node started
+        // again has caught up, so losing another node next leaves every stream a quorum.
+        for (const j of nodes) {
+          for (const stream of (await this.jsz(j, true)).account_details?.flatMap((a) => a.stream_detail ?? []) ?? []) {
+            if (stream.cluster?.leader !== this.serverName(j)) continue;
+            const behind = (stream.cluster.replicas ?? []).find((r) => this.running(this.indexOf(r.name) ?? -1) && !r.current);
+            if (behind) throw new Error(`${behind.name} has not caught up with ${stream.name} yet`);
+          }
         }
         return true;
       },

@@ -9,8 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsNames } from '@onevote/contracts';
 import { ElectionConfigCache, openElectionsBucket } from '@onevote/election-config';
 import { createLogger, natsServers, scaleUpStream } from '@onevote/platform';
+import { LogStream } from '../../../services/audit/src/adapters/log-stream.ts';
 import { BallotsStream } from '../../../services/relay/src/adapters/ballots-stream.ts';
 import { NatsCluster, peersOf } from '../src/nats-cluster.ts';
 import { testDir, waitFor } from '../src/testing.ts';
@@ -185,6 +187,46 @@ describe('a 3-node NATS cluster with JetStream (issue 18)', { concurrency: false
       assert.equal((await jsm.streams.info('BALLOTS')).state.messages, before + 1);
     } finally {
       await cluster.start(leader);
+    }
+  });
+
+  test('kill -9 of the node leading audit’s consumer: audit’s LogStream pulls again and gets what was published meanwhile', async (t) => {
+    const jsm = await jetstreamManager(await as('admin'));
+    const events = jetstream(await as('ballot'));
+    const log = new LogStream(
+      await as('audit'),
+      { stream: 'ELECTION_EVENTS', durable: 'audit', batch: 100, lingerMs: 0, maxAckPending: 1000, ackWaitMs: 30_000 },
+      logger,
+    );
+    /**
+     * Reads (and acks) until a message with this body arrives. 30 s: resuming took ~9 s here, and
+     * ~45 s with the client's default pull heartbeats, which this bound is meant to catch coming back.
+     */
+    const receive = (body: string) =>
+      waitFor(`audit to receive ${body}`, async () => {
+        const batch = (await log.next()) ?? [];
+        for (const m of batch) m.ack();
+        return batch.some((m) => m.string() === body);
+      }, { timeoutMs: 30_000, intervalMs: 10 });
+    let killed: number | undefined;
+    try {
+      await events.publish(natsNames.electionEvent('ELECTION_EVENTS', 'e1'), 'before');
+      await receive('before');
+      const leader = (await jsm.consumers.info('ELECTION_EVENTS', 'audit')).cluster?.leader;
+      killed = cluster.indexOf(leader ?? '');
+      assert.ok(killed !== undefined, 'audit’s consumer has a leader');
+      await cluster.kill(killed);
+      const killedAt = Date.now();
+      // Published as ballot does (its scheduler retries a publish that failed).
+      await waitFor('the event to be stored', async () => {
+        await events.publish(natsNames.electionEvent('ELECTION_EVENTS', 'e1'), 'during', { msgID: 'during' });
+        return true;
+      }, { timeoutMs: 60_000 });
+      await receive('during');
+      t.diagnostic(`audit's consumer: node ${killed} killed; the next event received ${Date.now() - killedAt} ms later`);
+    } finally {
+      await log.close();
+      if (killed !== undefined) await cluster.start(killed);
     }
   });
 
