@@ -1,6 +1,7 @@
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { natsNames } from '@onevote/contracts';
+import { createLogger, type Logger, scaleUpStream } from '@onevote/platform';
 import { Type } from '@sinclair/typebox';
 
 /** Config every service that reads or writes election configs adds to its schema. */
@@ -11,16 +12,23 @@ export const electionConfigProperties = {
 
 /**
  * Opens the bucket. Only its writer (ballot, or a test arranging configs) creates it on first use
- * (one value per key; file storage survives restarts); readers may not create streams, so they wait
- * for it to exist.
+ * (one value per key; file storage survives restarts; `replicas` copies, `NATS_REPLICAS`, and an
+ * existing bucket with fewer scaled up); readers may not create streams, so they wait for it to exist.
  */
 export async function openElectionsBucket(
   nc: NatsConnection,
   bucket: string,
-  options: { create?: boolean; waitMs?: number } = {},
+  options: { create?: boolean; waitMs?: number; replicas?: number; logger?: Logger } = {},
 ): Promise<KV> {
   const kvm = new Kvm(nc);
-  if (options.create) return kvm.create(bucket, { history: 1, storage: 'file' } as never);
+  if (options.create) {
+    const replicas = options.replicas ?? 1;
+    const kv = await kvm.create(bucket, { history: 1, storage: 'file', replicas } as never);
+    // create() of a bucket that exists opens it as it is: its replicas are not changed.
+    const logger = options.logger ?? createLogger('election-config', 'warn');
+    await scaleUpStream(nc, `KV_${bucket}`, replicas, logger);
+    return kv;
+  }
   const deadline = Date.now() + (options.waitMs ?? 60_000);
   for (;;) {
     try {

@@ -14,6 +14,11 @@ export interface CacheOptions {
  * An in-memory copy of every election config, kept current by a KV watch (changes arrive within
  * milliseconds) and by a periodic re-read that heals anything a watch lost across a NATS restart.
  * Reads are synchronous map lookups: this is what the hot path consults.
+ *
+ * On a NATS cluster a watch can die silently: its consumer lives on one node (the bucket's leader),
+ * and when that node dies the client notices only after two missed 30 s heartbeats. The re-read then
+ * still carries every change (within `resyncIntervalMs`), and a re-read that finds a revision the
+ * watch had not delivered by the re-read before is a dead watch: it is started again.
  */
 export class ElectionConfigCache {
   private readonly configs = new Map<string, ElectionConfig>();
@@ -22,6 +27,11 @@ export class ElectionConfigCache {
   private stopped = false;
   private resyncTimer: NodeJS.Timeout | undefined;
   private watchLoop: Promise<void> | undefined;
+  /** The newest revision the current watch (or the ones before it) delivered. */
+  private watchedRevision = 0;
+  /** The oldest revision the last re-read found that the watch had not delivered. */
+  private unwatchedRevision: number | undefined;
+  private restarts = 0;
 
   private constructor(
     private readonly kv: KV,
@@ -52,6 +62,11 @@ export class ElectionConfigCache {
     return [...this.configs.values()];
   }
 
+  /** How often the watch was found dead by a re-read and started again (for tests and logs). */
+  get watchRestarts(): number {
+    return this.restarts;
+  }
+
   /** Called after each change (and on delete with `undefined`). */
   onChange(listener: ConfigListener): () => void {
     this.listeners.add(listener);
@@ -77,7 +92,10 @@ export class ElectionConfigCache {
           watch.stop();
           break;
         }
-        for await (const entry of watch) this.apply(entry);
+        for await (const entry of watch) {
+          this.watchedRevision = Math.max(this.watchedRevision, entry.revision);
+          this.apply(entry);
+        }
       } catch (err) {
         if (!this.stopped)
           this.options.logger.warn(
@@ -85,6 +103,8 @@ export class ElectionConfigCache {
             'election config watch ended; restarting',
           );
       }
+      // No watch runs until the next one is made (a re-read meanwhile has none to find dead).
+      this.currentWatch = undefined;
       if (!this.stopped) {
         await new Promise((r) => setTimeout(r, 250));
         // A new watch re-delivers the last value of every key; a re-read covers the gap as well.
@@ -97,10 +117,26 @@ export class ElectionConfigCache {
     const keys: string[] = [];
     for await (const key of await this.kv.keys()) keys.push(key);
     const present = new Set(keys);
+    let unwatched: number | undefined;
     for (const key of keys) {
       const entry = await this.kv.get(key);
-      if (entry) this.apply(entry);
+      if (!entry) continue;
+      if (entry.revision > this.watchedRevision) unwatched = Math.min(unwatched ?? entry.revision, entry.revision);
+      this.apply(entry);
     }
+    // A healthy watch delivers within milliseconds what a re-read may see first; still missing at the
+    // next re-read, it never will be.
+    if (this.unwatchedRevision !== undefined && this.watchedRevision < this.unwatchedRevision && this.currentWatch) {
+      this.options.logger.warn(
+        { revision: this.unwatchedRevision, watched: this.watchedRevision },
+        'election config watch missed a change; starting it again',
+      );
+      this.restarts++;
+      this.currentWatch.stop();
+      this.currentWatch = undefined;
+      unwatched = undefined;
+    }
+    this.unwatchedRevision = unwatched;
     for (const id of [...this.configs.keys()]) {
       if (!present.has(id)) this.remove(id);
     }

@@ -17,6 +17,7 @@ export {
   port,
   serviceConfig,
 } from './config.ts';
+export { isTransientJetStreamError, natsConfigProperties, retryTransient, scaleUpStream } from './jetstream.ts';
 export { AppError, type AppErrorOptions, isAppError } from './errors.ts';
 export { createLogger, type Logger, loggerOptions, redactedPaths } from './logger.ts';
 export { createMetrics, type Metrics } from './metrics.ts';

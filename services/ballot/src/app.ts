@@ -38,7 +38,7 @@ export interface BallotDeps {
     | 'SCHEDULER_TICK_MS'
     | 'KV_RECONCILE_MS'
     | 'ELECTION_EVENTS_STREAM'
-    | 'ELECTION_EVENTS_STREAM_REPLICAS'
+    | 'NATS_REPLICAS'
     | 'EMAIL_HASH_KEY'
     | 'ROLL_MAX_BYTES'
     | 'ROLL_MAX_LINES'
@@ -83,10 +83,11 @@ export function buildApp(deps: BallotDeps): {
     registry: metrics.registry,
   });
   const repository = new ElectionRepository(sql);
-  const events = new ElectionEventsStream(deps.nc, {
-    stream: config.ELECTION_EVENTS_STREAM,
-    replicas: config.ELECTION_EVENTS_STREAM_REPLICAS,
-  });
+  const events = new ElectionEventsStream(
+    deps.nc,
+    { stream: config.ELECTION_EVENTS_STREAM, replicas: config.NATS_REPLICAS },
+    logger,
+  );
   const propagation = new Propagation(repository, new ElectionConfigPublisher(deps.kv), logger, events);
   const elections = new Elections(repository, propagation);
   const rolls = new Rolls(new RollRepository(sql), repository, new RollSet(deps.redis), logger, {

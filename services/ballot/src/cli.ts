@@ -14,6 +14,7 @@ import {
   createPostgres,
   loadConfigOrExit,
   migrate,
+  natsConfigProperties,
   type Sql,
   serviceConfig,
 } from '@onevote/platform';
@@ -25,6 +26,7 @@ import { Propagation } from './use-cases/propagation.ts';
 const cliSchema = serviceConfig({
   DATABASE_URL: Type.String({ minLength: 1 }),
   NATS_URL: Type.String({ minLength: 1 }),
+  ...natsConfigProperties,
   ...electionConfigProperties,
 });
 
@@ -83,7 +85,11 @@ async function main(command: string | undefined) {
     const nc = await connectNats(config.NATS_URL, 'ballot-cli', logger);
     try {
       const repository = new ElectionRepository(sql);
-      const kv = await openElectionsBucket(nc, config.ELECTIONS_BUCKET, { create: true });
+      const kv = await openElectionsBucket(nc, config.ELECTIONS_BUCKET, {
+        create: true,
+        replicas: config.NATS_REPLICAS,
+        logger,
+      });
       const elections = new Elections(
         repository,
         new Propagation(repository, new ElectionConfigPublisher(kv), logger),

@@ -1,7 +1,7 @@
 import { authConfigProperties, emailHashKeyProperty } from '@onevote/auth';
 import { natsNames } from '@onevote/contracts';
 import { electionConfigProperties } from '@onevote/election-config';
-import { port, serviceConfig } from '@onevote/platform';
+import { natsConfigProperties, port, serviceConfig } from '@onevote/platform';
 import { Type } from '@sinclair/typebox';
 
 export const configSchema = serviceConfig({
@@ -13,14 +13,13 @@ export const configSchema = serviceConfig({
   REDIS_URL: Type.String({ minLength: 1 }),
   /** One or more comma-separated `nats://[user:password@]host:port` (every node of a cluster). */
   NATS_URL: Type.String({ minLength: 1 }),
+  ...natsConfigProperties,
   ...authConfigProperties,
   ...electionConfigProperties,
   /** How often due elections open/close and failed publishes are retried (the schedule's precision). */
   SCHEDULER_TICK_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 500 }),
   /** The JetStream stream of election lifecycle events ballot publishes for the audit log. */
   ELECTION_EVENTS_STREAM: Type.String({ default: natsNames.electionEventsStream, pattern: '^[A-Za-z0-9_-]{1,64}$' }),
-  /** Replicas of that stream: 1 on one server, 3 on a NATS cluster. */
-  ELECTION_EVENTS_STREAM_REPLICAS: Type.Integer({ minimum: 1, maximum: 5, default: 1 }),
   /** Hashes the addresses of voter rolls; the same key as identity's, whose tokens carry `email_hash`. */
   EMAIL_HASH_KEY: emailHashKeyProperty,
   /** Most lines in a voter roll (API.md: 1,000,000), not counting a header line. */

@@ -15,7 +15,7 @@ export const ballotService: ServiceDefinition<typeof configSchema, ReturnType<ty
       migrations: { schema: 'ballot', dir: new URL('../migrations/', import.meta.url) },
     });
     const nc = await nats(config.NATS_URL);
-    const kv = await openElectionsBucket(nc, config.ELECTIONS_BUCKET, { create: true });
+    const kv = await openElectionsBucket(nc, config.ELECTIONS_BUCKET, { create: true, replicas: config.NATS_REPLICAS, logger });
     return { ...buildApp({ config, logger, metrics, sql, redis: redis(config.REDIS_URL), nc, kv }), kv };
   },
 };

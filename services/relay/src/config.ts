@@ -1,5 +1,5 @@
 import { natsNames } from '@onevote/contracts';
-import { serviceConfig } from '@onevote/platform';
+import { natsConfigProperties, serviceConfig } from '@onevote/platform';
 import { type Static, Type } from '@sinclair/typebox';
 
 const int = (minimum: number, maximum: number, defaultValue: number) =>
@@ -10,14 +10,13 @@ export const configSchema = serviceConfig({
   DATABASE_URL: Type.String({ minLength: 1 }),
   /** One or more comma-separated `nats://[user:password@]host:port` (every node of a cluster). */
   NATS_URL: Type.String({ minLength: 1 }),
+  ...natsConfigProperties,
   /** The relay's logical replication slot (one per relay deployment; PostgreSQL keeps its position). */
   RELAY_SLOT: Type.String({ default: 'onevote_relay', pattern: '^[a-z0-9_]{1,63}$' }),
   /** vote-api's publication of `votes.ballots` (migration 003). */
   RELAY_PUBLICATION: Type.String({ default: 'onevote_ballots', pattern: '^[a-z0-9_]{1,63}$' }),
   /** The JetStream stream of counted ballots (its subjects are `onevote.ballots.<stream>.<election>`). */
   BALLOTS_STREAM: Type.String({ default: natsNames.ballotsStream, pattern: '^[A-Za-z0-9_-]{1,64}$' }),
-  /** Replicas of the stream: 1 on one server, 3 on a NATS cluster. */
-  BALLOTS_STREAM_REPLICAS: int(1, 5, 1),
   /** How long JetStream remembers a message id to drop a repeat (a relay restart re-sends at most a read). */
   BALLOTS_DUPLICATE_WINDOW_SECONDS: int(10, 86_400, 120),
   /**

@@ -30,9 +30,9 @@ export const relayService: ServiceDefinition<typeof configSchema, { app?: undefi
       source: new ReplicationStream(config.DATABASE_URL, { slot: config.RELAY_SLOT, publication: config.RELAY_PUBLICATION }),
       stream: new BallotsStream(nc, {
         stream: config.BALLOTS_STREAM,
-        replicas: config.BALLOTS_STREAM_REPLICAS,
+        replicas: config.NATS_REPLICAS,
         duplicateWindowMs: config.BALLOTS_DUPLICATE_WINDOW_SECONDS * 1000,
-      }),
+      }, logger),
       state: new RelayState(sql),
       ballots: new CountedBallots(sql),
       metrics: relayMetrics,

@@ -163,7 +163,7 @@ describe('relay: counted ballots from PostgreSQL to JetStream BALLOTS', () => {
     const metrics = createRelayMetrics(createMetrics('relay-test'));
     const relay = new Relay({
       source: flaky,
-      stream: new BallotsStream(relayNc, { stream, replicas: 1, duplicateWindowMs: 120_000 }),
+      stream: new BallotsStream(relayNc, { stream, replicas: 1, duplicateWindowMs: 120_000 }, logger),
       state: new RelayState(sql),
       ballots: new CountedBallots(sql),
       metrics,

@@ -45,9 +45,10 @@ export function redisFlushAll(port: number): Promise<void> {
   });
 }
 
-/** An SSE client that reconnects like a browser's EventSource and records each total it sees. */
+/** An SSE client that reconnects like a browser's EventSource and records each total it sees (and when). */
 export function readTotals(url: string) {
   const totals: number[] = [];
+  const times: number[] = [];
   const controller = new AbortController();
   void (async () => {
     while (!controller.signal.aborted) {
@@ -65,7 +66,10 @@ export function readTotals(url: string) {
             const data = buffer.slice(0, end).split('\n').find((l) => l.startsWith('data:'));
             buffer = buffer.slice(end + 2);
             end = buffer.indexOf('\n\n');
-            if (data) totals.push((JSON.parse(data.slice(5)) as { totalBallots: number }).totalBallots);
+            if (data) {
+              totals.push((JSON.parse(data.slice(5)) as { totalBallots: number }).totalBallots);
+              times.push(Date.now());
+            }
           }
         }
       } catch {
@@ -74,5 +78,5 @@ export function readTotals(url: string) {
       if (!controller.signal.aborted) await new Promise((r) => setTimeout(r, 250));
     }
   })();
-  return { totals, stop: () => controller.abort() };
+  return { totals, times, stop: () => controller.abort() };
 }

@@ -13,7 +13,16 @@ import {
   verify,
 } from '@onevote/bench';
 import { natsNames } from '@onevote/contracts';
-import { GiveUp, type InfraOptions, type MonitoringOptions, type Stack, startInfra, startStack, waitFor } from '@onevote/stack';
+import {
+  GiveUp,
+  type Infra,
+  type InfraOptions,
+  type MonitoringOptions,
+  type Stack,
+  startInfra,
+  startStack,
+  waitFor,
+} from '@onevote/stack';
 
 export interface ScenarioContext {
   stack: Stack;
@@ -65,6 +74,8 @@ export interface ScenarioOptions {
   cluster?: InfraOptions['cluster'];
   /** Also run Prometheus and the exporters on the scenario's stack (`stack.monitoring`). */
   monitoring?: MonitoringOptions;
+  /** Servers to run on instead of private ones (a cluster topology: `startInfra({ cluster })`); the caller stops them. */
+  infra?: Infra;
   /** Checks on the live stack after the load, before it is stopped. */
   check?: (ctx: ScenarioContext, state: LoadState) => Promise<void>;
   /** Checks after the database was verified (the audit log against the ballot rows). */
@@ -81,7 +92,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
   const issuer = await BenchIssuer.start();
   // The cluster topology: the servers are started here (as the stack would, with its NATS names)
   // and handed to the stack, which then leaves stopping them to us.
-  const infra = o.cluster
+  const ownInfra = o.cluster && !o.infra
     ? await startInfra({
         dir,
         env: process.env,
@@ -102,9 +113,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     extraIssuers: [issuer.trustEntry],
     extraEnv: { ...audienceOnOneAddress, ...o.extraEnv },
     ...(o.monitoring ? { monitoring: o.monitoring } : {}),
-    ...(infra ? { infra } : {}),
+    ...(o.infra ? { infra: o.infra } : ownInfra ? { infra: ownInfra } : {}),
   }).catch(async (err) => {
-    await infra?.stop();
+    await ownInfra?.stop();
     throw err;
   });
   try {
@@ -159,7 +170,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     };
   } finally {
     await stack.stop();
-    await infra?.stop();
+    await ownInfra?.stop();
     await issuer.stop();
   }
 }

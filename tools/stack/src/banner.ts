@@ -42,7 +42,11 @@ function mailLine({ infra, services, gatewayUrl }: Pick<Stack, 'services' | 'gat
   return `  Mail:            never delivered: kept in ${shown}${listed} (SMTP ${infra.smtpUrl})`;
 }
 
-function redactUrl(url: string) {
+/** Passwords hidden; a comma-separated list (every node of a NATS cluster) entry by entry. */
+function redactUrl(url: string): string {
+  if (url.includes(',') && url.split(',').every((entry) => URL.canParse(entry.trim()))) {
+    return url.split(',').map((entry) => redactUrl(entry.trim())).join(',');
+  }
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();

@@ -40,6 +40,7 @@ export async function configVariables(): Promise<Record<ServiceName, string[]>> 
 const declarationFiles = [
   'packages/platform/src/config.ts',
   'packages/platform/src/tracing.ts',
+  'packages/platform/src/jetstream.ts',
   'packages/auth/src/authenticate.ts',
   'packages/auth/src/altcha.ts',
   'packages/election-config/src/bucket.ts',

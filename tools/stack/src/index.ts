@@ -10,6 +10,7 @@ export {
   startMonitoring,
 } from './monitoring.ts';
 export { NatsServer } from './nats.ts';
+export { NatsCluster, type NodeStreamView, peersOf } from './nats-cluster.ts';
 export { freePort } from './ports.ts';
 export { PostgresServer } from './postgres.ts';
 export { killChildrenOnSignal, ManagedProcess } from './process.ts';

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { NatsNamesInUse, NatsUser } from '@onevote/contracts';
 import { MailCatcher } from './mail.ts';
 import { NatsServer } from './nats.ts';
+import { NatsCluster } from './nats-cluster.ts';
 import { portOr } from './ports.ts';
 import { PostgresServer } from './postgres.ts';
 import { RedisServer } from './redis.ts';
@@ -15,8 +16,10 @@ export interface Infra {
   natsUrl: string;
   /** Each service's own NATS user (least privilege); absent when NATS_URL came from the environment. */
   natsServiceUrls?: Record<NatsUser, string>;
-  /** NATS's HTTP monitoring endpoint (JSON), when this process started NATS or was told it. */
+  /** NATS's HTTP monitoring endpoint (JSON), when this process started NATS or was told it (a cluster's node 0). */
   natsMonitorUrl?: string;
+  /** Replicas for every stream and KV bucket (`NATS_REPLICAS`): 3 on the NATS cluster; absent: the services' default. */
+  natsReplicas?: number;
   /** Where services send mail: the private mail catcher, or `SMTP_URL` from the environment. */
   smtpUrl: string;
   /** Where the mail catcher keeps every message as `.eml`; absent when `SMTP_URL` came from the environment. */
@@ -29,6 +32,8 @@ export interface Infra {
     mail?: MailCatcher;
     /** With `cluster.redis`: the Redis Cluster (instead of `redis`), with handles for fault tests. */
     redisCluster?: RedisCluster;
+    /** With `cluster.nats`: the 3-node NATS cluster (instead of `nats`), with handles for fault tests. */
+    natsCluster?: NatsCluster;
   };
   stop(): Promise<void>;
 }
@@ -59,6 +64,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
       servers.redis?.stop(),
       servers.redisCluster?.stop(),
       servers.nats?.stop(),
+      servers.natsCluster?.stop(),
       servers.mail?.stop(),
     ]);
   const started = await Promise.all([
@@ -89,14 +95,16 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
           })(),
     env.NATS_URL
       ? env.NATS_URL
-      : (async () => {
-          servers.nats = new NatsServer(join(options.dir, 'nats'), await portOr(options.ports?.nats), {
-            names: options.natsNames ?? '*',
-            monitorPort: await portOr(options.ports?.natsMonitor),
-          });
-          await servers.nats.start();
-          return servers.nats.url;
-        })(),
+      : options.cluster?.nats
+        ? startNatsCluster(options, servers)
+        : (async () => {
+            servers.nats = new NatsServer(join(options.dir, 'nats'), await portOr(options.ports?.nats), {
+              names: options.natsNames ?? '*',
+              monitorPort: await portOr(options.ports?.natsMonitor),
+            });
+            await servers.nats.start();
+            return servers.nats.url;
+          })(),
     env.SMTP_URL
       ? env.SMTP_URL
       : (async () => {
@@ -116,6 +124,13 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
     redisUrl,
     natsUrl,
     ...(servers.nats ? { natsServiceUrls: servers.nats.serviceUrls, natsMonitorUrl: servers.nats.monitorUrl } : {}),
+    ...(servers.natsCluster
+      ? {
+          natsServiceUrls: servers.natsCluster.serviceUrls,
+          natsMonitorUrl: servers.natsCluster.monitorUrl(0),
+          natsReplicas: servers.natsCluster.nodes.length,
+        }
+      : {}),
     smtpUrl,
     ...(servers.mail ? { mailDir: servers.mail.mailDir } : {}),
     servers,
@@ -123,4 +138,14 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
       await stopStarted();
     },
   };
+}
+
+/** `cluster.nats`: three nats-server nodes with JetStream (node 0 on the preferred ports). */
+async function startNatsCluster(options: InfraOptions, servers: Infra['servers']): Promise<string> {
+  servers.natsCluster = await NatsCluster.create(join(options.dir, 'nats-cluster'), {
+    names: options.natsNames ?? '*',
+    preferred: { client: options.ports?.nats, monitor: options.ports?.natsMonitor },
+  });
+  await servers.natsCluster.start();
+  return servers.natsCluster.url;
 }

@@ -20,6 +20,46 @@ export interface NatsServerOptions {
 
 const users: NatsUser[] = ['ballot', 'vote-api', 'results', 'relay', 'audit'];
 
+/** The unrestricted user and every service's user, each with a password of its own. */
+export type NatsPasswords = Record<'admin' | NatsUser, string>;
+
+/** Fresh random passwords for `admin` and every service's user. */
+export function newNatsPasswords(): NatsPasswords {
+  const secret = () => randomBytes(18).toString('base64url');
+  return Object.fromEntries(['admin', ...users].map((u) => [u, secret()])) as NatsPasswords;
+}
+
+/**
+ * The `authorization` block of a server's config (one server, or every node of a cluster: they
+ * must all know the same users). No anonymous user; each service only its subjects.
+ */
+export function natsAuthorization(passwords: NatsPasswords, names: NatsNamesInUse | '*') {
+  const permissions: Record<NatsUser, NatsPermissions> = natsPermissions(names);
+  return {
+    users: [
+      { user: 'admin', password: passwords.admin },
+      ...users.map((user) => ({
+        user,
+        password: passwords[user],
+        permissions: {
+          publish: { allow: permissions[user].publish },
+          subscribe: { allow: permissions[user].subscribe },
+        },
+      })),
+    ],
+  };
+}
+
+/** `nats://user:password@127.0.0.1:port`. */
+export function natsUserUrl(user: 'admin' | NatsUser, passwords: NatsPasswords, port: number): string {
+  return `nats://${encodeURIComponent(user)}:${passwords[user]}@127.0.0.1:${port}`;
+}
+
+/** Every service's URL from one function of the user (one server's URL, or a cluster's list). */
+export function natsServiceUrls(urlFor: (user: NatsUser) => string): Record<NatsUser, string> {
+  return Object.fromEntries(users.map((u) => [u, urlFor(u)])) as Record<NatsUser, string>;
+}
+
 /**
  * A private NATS server with JetStream, its store under `dir`. No anonymous client may connect:
  * each service has its own user with only the subjects it needs (`natsPermissions`), and `url` is
@@ -27,8 +67,8 @@ const users: NatsUser[] = ['ballot', 'vote-api', 'results', 'relay', 'audit'];
  */
 export class NatsServer {
   private process: ManagedProcess | undefined;
-  private readonly passwords: Record<'admin' | NatsUser, string>;
-  private readonly permissions: Record<NatsUser, NatsPermissions>;
+  private readonly passwords: NatsPasswords;
+  private readonly names: NatsNamesInUse | '*';
   readonly monitorPort: number | undefined;
 
   constructor(
@@ -36,9 +76,8 @@ export class NatsServer {
     readonly port: number,
     options: NatsServerOptions = { names: '*' },
   ) {
-    const secret = () => randomBytes(18).toString('base64url');
-    this.passwords = Object.fromEntries(['admin', ...users].map((u) => [u, secret()])) as Record<'admin' | NatsUser, string>;
-    this.permissions = natsPermissions(options.names);
+    this.passwords = newNatsPasswords();
+    this.names = options.names;
     this.monitorPort = options.monitorPort;
   }
 
@@ -54,12 +93,12 @@ export class NatsServer {
 
   /** The URL a service connects with: its own user, its own permissions. */
   urlFor(user: 'admin' | NatsUser) {
-    return `nats://${encodeURIComponent(user)}:${this.passwords[user]}@127.0.0.1:${this.port}`;
+    return natsUserUrl(user, this.passwords, this.port);
   }
 
   /** Every service's URL, for the stack. */
   get serviceUrls(): Record<NatsUser, string> {
-    return Object.fromEntries(users.map((u) => [u, this.urlFor(u)])) as Record<NatsUser, string>;
+    return natsServiceUrls((u) => this.urlFor(u));
   }
 
   async start() {
@@ -68,18 +107,9 @@ export class NatsServer {
     stopStale(pidFile, 'SIGTERM');
     const configFile = join(this.dir, 'nats.conf');
     // The config is JSON, which nats-server's config format accepts as it is.
-    const entries = [
-      { user: 'admin', password: this.passwords.admin },
-      ...users.map((user) => ({
-        user,
-        password: this.passwords[user],
-        permissions: {
-          publish: { allow: this.permissions[user].publish },
-          subscribe: { allow: this.permissions[user].subscribe },
-        },
-      })),
-    ];
-    writeFileSync(configFile, JSON.stringify({ authorization: { users: entries } }, null, 2), { mode: 0o600 });
+    writeFileSync(configFile, JSON.stringify({ authorization: natsAuthorization(this.passwords, this.names) }, null, 2), {
+      mode: 0o600,
+    });
     this.process = new ManagedProcess({
       name: 'nats',
       command: binaries.nats(),

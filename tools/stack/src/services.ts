@@ -58,6 +58,8 @@ export interface StackContext {
   natsUrl: string;
   /** Each service's own NATS user, when the stack runs NATS itself. */
   natsServiceUrls?: Partial<Record<ServiceName, string>>;
+  /** `NATS_REPLICAS` for every service that knows it, when the stack runs a NATS cluster (3). */
+  natsReplicas?: number;
   /** The mail catcher's SMTP (or the `SMTP_URL` given instead). */
   smtpUrl: string;
   /** Where the mail catcher keeps its messages; absent without a catcher. */
@@ -107,6 +109,8 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
     // Mail: to every service whose config schema knows SMTP_URL, and the catcher's directory to the
     // one that lists it (the gateway's MAIL_DIR). A SMTP_URL of yours replaced the catcher in startInfra.
     ...(knows('SMTP_URL') ? { SMTP_URL: ctx.smtpUrl } : {}),
+    // On the stack's NATS cluster, every stream and KV bucket at replicas 3 (one node may die).
+    ...(knows('NATS_REPLICAS') && ctx.natsReplicas ? { NATS_REPLICAS: String(ctx.natsReplicas) } : {}),
     ...(knows('MAIL_DIR') && ctx.mailDir ? { MAIL_DIR: ctx.mailDir } : {}),
     // Passkeys: browsers refuse an IP address as a WebAuthn RP id, so the stack's passkeys are made
     // at http://localhost:<gateway port> (a secure context, like 127.0.0.1); the RP id is localhost.

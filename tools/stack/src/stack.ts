@@ -126,6 +126,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       redisUrl: infra.redisUrl,
       natsUrl: infra.natsUrl,
       ...(infra.natsServiceUrls ? { natsServiceUrls: infra.natsServiceUrls } : {}),
+      ...(infra.natsReplicas ? { natsReplicas: infra.natsReplicas } : {}),
       smtpUrl: infra.smtpUrl,
       ...(infra.mailDir ? { mailDir: infra.mailDir } : {}),
       secrets,

@@ -129,7 +129,8 @@ export async function freshDatabase(): Promise<{
  * random ports and per-run NATS bucket names; stopped after the file's tests.
  */
 export async function startTestStack(options: Partial<StackOptions> = {}): Promise<Stack> {
-  const infra = await testInfra();
+  // A cluster test brings its own servers (`startInfra({ cluster })`); the others share the run's.
+  const infra = options.infra ?? (await testInfra());
   const stack = await startStack({
     dir: testDir('stack'),
     portMode: 'random',

@@ -28,3 +28,11 @@ test('the banner shows Prometheus only with --monitoring, and what it could not 
   const skipped = banner(stack({ prometheusUrl: 'http://127.0.0.1:9090', skipped: { redis: 'no monitoring user: NOPERM' } }), {});
   assert.match(skipped, /not scraped: redis, no monitoring user: NOPERM/);
 });
+
+test('the banner hides every password of a NATS cluster’s URL list', () => {
+  const cluster = stack();
+  cluster.infra.natsUrl = 'nats://admin:s3cret@127.0.0.1:42229,nats://admin:s3cret@127.0.0.1:42230,nats://admin:s3cret@127.0.0.1:42231';
+  const text = banner(cluster, {});
+  assert.doesNotMatch(text, /s3cret/);
+  assert.match(text, /nats:\/\/admin:\*\*\*@127\.0\.0\.1:42229,nats:\/\/admin:\*\*\*@127\.0\.0\.1:42230,nats:\/\/admin:\*\*\*@127\.0\.0\.1:42231/);
+});

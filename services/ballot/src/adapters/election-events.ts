@@ -1,6 +1,7 @@
 import { type JetStreamClient, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { type ElectionEvent, natsNames } from '@onevote/contracts';
+import { type Logger, scaleUpStream } from '@onevote/platform';
 
 /**
  * JetStream `ELECTION_EVENTS`, which ballot owns: each history entry of an election as an event
@@ -13,7 +14,9 @@ export class ElectionEventsStream {
 
   constructor(
     private readonly nc: NatsConnection,
+    /** `replicas`: `NATS_REPLICAS` (a new stream gets these, an existing one with fewer is scaled up). */
     private readonly options: { stream: string; replicas: number },
+    private readonly logger: Logger,
   ) {
     this.js = jetstream(nc);
   }
@@ -31,7 +34,8 @@ export class ElectionEventsStream {
   private async ensure(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
     try {
-      await jsm.streams.info(this.options.stream);
+      const info = await jsm.streams.info(this.options.stream);
+      await scaleUpStream(this.nc, this.options.stream, this.options.replicas, this.logger, info);
       return;
     } catch (err) {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;

@@ -8,6 +8,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { type BallotsCounted, natsNames } from '@onevote/contracts';
+import { isTransientJetStreamError, type Logger, retryTransient, scaleUpStream } from '@onevote/platform';
 import { lsnToBigInt } from '../domain/pgoutput.ts';
 
 /** What goes into one message of the stream: one transaction's ballots of one election. */
@@ -20,8 +21,14 @@ export interface BallotsMessage {
 
 export interface BallotsStreamOptions {
   stream: string;
+  /** `NATS_REPLICAS`: a new stream gets these, an existing one with fewer is scaled up. */
   replicas: number;
   duplicateWindowMs: number;
+  /**
+   * How long a publish that got no answer (a stream between leaders after a NATS node died) is
+   * sent again before the flush fails (and the relay starts again from its slot). Default 30 s.
+   */
+  publishRetryMs?: number;
 }
 
 /**
@@ -37,6 +44,7 @@ export class BallotsStream {
   constructor(
     private readonly nc: NatsConnection,
     private readonly options: BallotsStreamOptions,
+    private readonly logger: Logger,
   ) {
     this.js = jetstream(nc);
   }
@@ -53,6 +61,7 @@ export class BallotsStream {
     const jsm = await (this.manager ??= jetstreamManager(this.nc));
     try {
       const info = await jsm.streams.info(this.options.stream);
+      await scaleUpStream(this.nc, this.options.stream, this.options.replicas, this.logger, info);
       return { created: info.created, createdNow: false };
     } catch (err) {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
@@ -82,8 +91,48 @@ export class BallotsStream {
     return body.commitLsn ? lsnToBigInt(body.commitLsn) : undefined;
   }
 
-  /** Publishes every message and resolves once JetStream has acknowledged them all. */
+  /**
+   * Publishes every message and resolves once JetStream has acknowledged them all. A publish that
+   * timed out or found no stream leader is sent again (same message id: stored once) until
+   * `publishRetryMs`; the acks are what the relay confirms its slot position on.
+   */
   async publish(messages: BallotsMessage[]): Promise<void> {
-    await Promise.all(messages.map((m) => this.js.publish(m.subject, m.payload, { msgID: m.msgId })));
+    let retried = false;
+    await Promise.all(
+      messages.map((m) =>
+        retryTransient(() => this.publishOnce(m), {
+          deadlineMs: this.options.publishRetryMs ?? 30_000,
+          onRetry: (err) => {
+            if (!retried) this.logger.warn({ err: (err as Error).message }, 'BALLOTS publish not acknowledged; sending again');
+            retried = true;
+          },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * One publish. Nobody answering is also what a deleted stream looks like: then there is no
+   * point sending again (the relay makes the stream anew and refills it), so that is asked.
+   */
+  private async publishOnce(m: BallotsMessage): Promise<void> {
+    try {
+      await this.js.publish(m.subject, m.payload, { msgID: m.msgId });
+    } catch (err) {
+      if (isTransientJetStreamError(err) && (await this.streamIsGone())) {
+        throw new Error(`the stream ${this.options.stream} does not exist`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private async streamIsGone(): Promise<boolean> {
+    const jsm = await (this.manager ??= jetstreamManager(this.nc));
+    try {
+      await jsm.streams.info(this.options.stream);
+      return false;
+    } catch (err) {
+      return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+    }
   }
 }
