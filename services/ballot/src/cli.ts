@@ -7,6 +7,8 @@ import {
   ElectionConfigPublisher,
   electionConfigProperties,
   openElectionsBucket,
+  shardUrls,
+  voteShardProperties,
 } from '@onevote/election-config';
 import {
   connectNats,
@@ -26,6 +28,7 @@ const cliSchema = serviceConfig({
   DATABASE_URL: Type.String({ minLength: 1 }),
   NATS_URL: Type.String({ minLength: 1 }),
   ...electionConfigProperties,
+  ...voteShardProperties,
 });
 
 const demoSeedKey = 'demo';
@@ -82,7 +85,8 @@ async function main(command: string | undefined) {
     }
     const nc = await connectNats(config.NATS_URL, 'ballot-cli', logger);
     try {
-      const repository = new ElectionRepository(sql);
+      // The demo election, like any new one, is spread over every vote shard group deployed.
+      const repository = new ElectionRepository(sql, { shards: shardUrls(config).length });
       const kv = await openElectionsBucket(nc, config.ELECTIONS_BUCKET, { create: true });
       const elections = new Elections(
         repository,
