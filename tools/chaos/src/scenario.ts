@@ -5,6 +5,7 @@ import {
   audienceOnOneAddress,
   BenchIssuer,
   createOpenElection,
+  type LoadOptions,
   type LoadState,
   type OpenElection,
   provisionVoters,
@@ -12,15 +13,17 @@ import {
   type Verification,
   verify,
 } from '@onevote/bench';
-import { GiveUp, type MonitoringOptions, type Stack, startStack, waitFor } from '@onevote/stack';
+import { GiveUp, type MonitoringOptions, type Stack, shardDatabaseAdminUrls, startStack, waitFor } from '@onevote/stack';
 
 export interface ScenarioContext {
   stack: Stack;
   election: OpenElection;
   /** The token issuer the stack trusts in this scenario (bench mode). */
   issuer: BenchIssuer;
-  /** The database as a superuser (to hold locks, read ballots). */
+  /** The database as a superuser (to hold locks, read ballots); on shard group 0. */
   adminUrl: string;
+  /** The database as a superuser on every vote shard group (index = group; one without shards). */
+  adminUrls: string[];
 }
 
 export interface ScenarioResult {
@@ -28,6 +31,8 @@ export interface ScenarioResult {
   sent: number;
   acknowledged: number;
   counted: number;
+  /** Ballot rows per vote shard group (index = group), each checked on its group. */
+  countedPerShard: number[];
   lost: number;
   doubleCounted: number;
   undercounted: number;
@@ -62,6 +67,10 @@ export interface ScenarioOptions {
   extraEnv?: NodeJS.ProcessEnv;
   /** Also run Prometheus and the exporters on the scenario's stack (`stack.monitoring`). */
   monitoring?: MonitoringOptions;
+  /** Vote shard groups of the scenario's own servers (plain PostgreSQL each; default 1). */
+  postgresShards?: number;
+  /** Told of every answer to a ballot (voter, status, latency), for figures per shard group. */
+  onAnswer?: LoadOptions['onAnswer'];
   /** Checks on the live stack after the load, before it is stopped. */
   check?: (ctx: ScenarioContext, state: LoadState) => Promise<void>;
   /** Checks after the database was verified (the audit log against the ballot rows). */
@@ -85,12 +94,12 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     extraIssuers: [issuer.trustEntry],
     extraEnv: { ...audienceOnOneAddress, ...o.extraEnv },
     ...(o.monitoring ? { monitoring: o.monitoring } : {}),
+    ...(o.postgresShards ? { postgresShards: o.postgresShards } : {}),
   });
   try {
     const election = await createOpenElection(stack.gatewayUrl, issuer);
-    const adminUrl = new URL(stack.infra.postgresAdminUrl);
-    adminUrl.pathname = `/${stack.database}`;
-    const ctx: ScenarioContext = { stack, election, issuer, adminUrl: adminUrl.toString() };
+    const adminUrls = shardDatabaseAdminUrls(stack.infra, stack.database);
+    const ctx: ScenarioContext = { stack, election, issuer, adminUrl: adminUrls[0]!, adminUrls };
     await o.prepare?.(ctx);
     const voters = provisionVoters(issuer, Math.ceil(o.rate * o.loadSeconds * 1.2) + 50, 'onevote', 900);
 
@@ -105,6 +114,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
       rate: o.rate,
       duplicateShare: 0.1,
       retryShare: 0.05,
+      ...(o.onAnswer ? { onAnswer: o.onAnswer } : {}),
     });
     await new Promise((r) => setTimeout(r, o.faultAt * 1000));
     await o.fault(ctx);
@@ -113,7 +123,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     await Promise.all(recover.map((service) => waitRecovered(stack, service)));
     const recoverySeconds = (Date.now() - faultEnded) / 1000;
     const state = await load;
-    const verification = await verify(ctx.adminUrl, election.id, state.receipts);
+    // Checked from every vote shard group.
+    const verification = await verify(ctx.adminUrls, election.id, state.receipts);
     await o.check?.(ctx, state);
     await o.afterLoad?.(ctx, verification);
     return {
@@ -121,6 +132,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
       sent: state.sent,
       acknowledged: state.receipts.size,
       counted: verification.ballotRows,
+      countedPerShard: verification.perShard,
       lost: verification.lost,
       doubleCounted: verification.doubleCounted,
       undercounted: verification.undercounted,

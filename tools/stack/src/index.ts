@@ -13,7 +13,7 @@ export { NatsServer } from './nats.ts';
 export { freePort } from './ports.ts';
 export { PostgresServer } from './postgres.ts';
 export { killChildrenOnSignal, ManagedProcess } from './process.ts';
-export { databaseRoles, provisionDatabase } from './provision.ts';
+export { databaseRoles, provisionDatabase, shardDatabaseAdminUrls } from './provision.ts';
 export { RedisServer } from './redis.ts';
 export { repoRoot, runServiceCli, type ServiceName, serviceDefs, spawnService, waitReady } from './services.ts';
 export { type RunningService, type Stack, type StackOptions, startStack } from './stack.ts';

@@ -92,3 +92,18 @@ export async function provisionDatabase(adminUrl: string, database: string): Pro
   }
   return urls;
 }
+
+/**
+ * The superuser URL of `database` on every vote shard group of `infra` (index = shard group; one
+ * group: the one PostgreSQL), for tools that check ballots "from every shard".
+ */
+export function shardDatabaseAdminUrls(
+  infra: { postgresAdminUrl: string; postgresShardAdminUrls?: string[] },
+  database: string,
+): string[] {
+  return (infra.postgresShardAdminUrls ?? [infra.postgresAdminUrl]).map((server) => {
+    const url = new URL(server);
+    url.pathname = `/${database}`;
+    return url.toString();
+  });
+}
