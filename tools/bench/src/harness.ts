@@ -28,6 +28,10 @@ export function serverComponents(stack: Stack): Component[] {
   for (const [name, s] of stack.services) if (s.process.pid) out.push({ name, pid: s.process.pid, tree: false });
   const { postgres, redis, nats } = stack.infra.servers;
   if (postgres?.pid) out.push({ name: 'postgres', pid: postgres.pid, tree: true });
+  // Vote shard groups 1.. (plain servers of their own), each counted as its own component.
+  for (const [group, server] of (stack.infra.servers.postgresShards ?? []).entries()) {
+    if (group > 0 && server.pid) out.push({ name: `postgres-shard${group}`, pid: server.pid, tree: true });
+  }
   if (redis?.pid) out.push({ name: 'redis', pid: redis.pid, tree: false });
   if (nats?.pid) out.push({ name: 'nats', pid: nats.pid, tree: false });
   return out;
