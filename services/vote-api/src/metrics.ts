@@ -8,7 +8,10 @@ export const electionSeriesMax = 64;
 /** The vote path's own metrics, on the service's registry. */
 export function createVoteMetrics(metrics: Metrics) {
   const registers = [metrics.registry];
+  /** Each vote shard group's queue length, read when scraped (nothing to do per ballot). */
+  const queueDepths = new Map<string, () => number>();
   return {
+    queueDepths,
     ballots: new Counter({
       name: 'vote_ballots_total',
       help: 'Vote requests by outcome (counted, replayed, already_voted, or the refusal code) and reason',
@@ -52,6 +55,9 @@ export function createVoteMetrics(metrics: Metrics) {
       help: 'Ballots waiting for a group-commit transaction, per vote shard group',
       labelNames: ['shard'] as const,
       registers,
+      collect() {
+        for (const [shard, depth] of queueDepths) this.set({ shard }, depth());
+      },
     }),
     queueLimit: new Gauge({
       name: 'vote_commit_queue_limit',

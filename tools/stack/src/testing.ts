@@ -14,7 +14,7 @@ import { type Infra, startInfra } from './infra.ts';
 import { freePort } from './ports.ts';
 import { PostgresServer } from './postgres.ts';
 import { killChildrenOnSignal } from './process.ts';
-import { provisionDatabase } from './provision.ts';
+import { provisionDatabase, withDatabase } from './provision.ts';
 import { type Stack, type StackOptions, startStack } from './stack.ts';
 
 killChildrenOnSignal();
@@ -123,11 +123,7 @@ export async function freshShardedDatabase(count: number): Promise<{
   const name = uniqueName('t');
   const servers = await testShardAdminUrls(count);
   const urls = await Promise.all(servers.map((server) => provisionDatabase(server, name)));
-  const adminUrls = servers.map((server) => {
-    const url = new URL(server);
-    url.pathname = `/${name}`;
-    return url.toString();
-  });
+  const adminUrls = servers.map((server) => withDatabase(server, name));
   const shardUrls = Object.fromEntries(Object.keys(urls[0]!).map((service) => [service, urls.map((u) => u[service]).join(' ')]));
   return { name, adminUrls, urls, shardUrls };
 }

@@ -65,7 +65,7 @@ export class GroupCommitter {
     this.now = deps.now ?? Date.now;
     this.labels = { shard: String(options.shard ?? 0) };
     deps.metrics.queueLimit.set(this.labels, options.maxQueue);
-    deps.metrics.queueDepth.set(this.labels, 0);
+    deps.metrics.queueDepths.set(this.labels.shard, () => this.queue.length);
     deps.metrics.breakerOpen.set(this.labels, 0);
     this.breaker = new CircuitBreaker({
       failures: options.breakerFailures,
@@ -107,7 +107,6 @@ export class GroupCommitter {
     }
     return new Promise<Seat>((resolve, reject) => {
       this.queue.push({ ballot, trace: sampledSpanContext(), resolve, reject });
-      this.deps.metrics.queueDepth.set(this.labels, this.queue.length);
       this.schedule();
     });
   }
@@ -143,7 +142,6 @@ export class GroupCommitter {
   private flush() {
     while (this.queue.length > 0 && this.inFlight.size < this.options.concurrency) {
       const batch = this.queue.splice(0, this.options.maxBatch);
-      this.deps.metrics.queueDepth.set(this.labels, this.queue.length);
       void this.traced(batch);
     }
   }
