@@ -38,6 +38,9 @@ test('18.4 one whole shard group down under load: the other group keeps voting, 
     faultAt: 4,
     rate: 150,
     onAnswer: (a) => answers.push(a),
+    // Each group's voters as a crowd of their own: the down group's retries must not take the up
+    // group's share of the load generator (a real audience is many separate clients).
+    crowds: { count: 2, of: (voterId) => shardOf(voterId, 2) },
     fault: async ({ stack }) => {
       const group1 = stack.infra.servers.postgresShards![1]!;
       await group1.stop();
