@@ -20,7 +20,12 @@ export interface TallyChanged {
 export interface BallotsCounted {
   v: 1;
   electionId: string;
-  /** The transaction's commit position in PostgreSQL's WAL (`0/16B3748`). */
+  /**
+   * The vote shard group whose transactions these are (absent: group 0). Ballots of one election
+   * may come from several groups, interleaved; each group's arrive in its commit order.
+   */
+  shard?: number;
+  /** The transaction's commit position in its shard group's WAL (`0/16B3748`). */
   commitLsn?: string;
   /** When the transaction committed (RFC 3339). */
   committedAt: string;

@@ -2,7 +2,13 @@ import type { KV, KvEntry } from '@nats-io/kv';
 import type { Election } from '@onevote/contracts';
 import type { Static } from '@sinclair/typebox';
 
-export type ElectionConfig = Static<typeof Election>;
+/**
+ * What the bucket holds for an election: its public shape, plus `shards`, the election's shard map
+ * version (how many vote shard groups its ballots are spread over; src/shard-map.ts). ballot sets it
+ * when the election is created and never changes it; absent means 1 (elections made before
+ * sharding). It is not part of the public API's election.
+ */
+export type ElectionConfig = Static<typeof Election> & { shards?: number };
 
 /** What a publish did: wrote the value, found the same or a newer revision, or found the key deleted. */
 export type PublishOutcome = 'written' | 'up_to_date' | 'deleted';

@@ -23,12 +23,16 @@ export interface ServiceContext<C> {
   readonly config: C;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** A pool, with the service's migrations applied first when `migrations` is given. */
+  /**
+   * A pool, with the service's migrations applied first when `migrations` is given. `ready: false`
+   * leaves it out of `/readyz` (a vote shard group: the service checks its groups itself).
+   */
   postgres(
     options: Omit<PostgresOptions, 'applicationName'> & {
       url: string;
       applicationName?: string;
       migrations?: { schema: string; dir: URL };
+      ready?: boolean;
     },
   ): Promise<Sql>;
   /** `ready: false` for a Redis the service can answer without (it is then not in `/readyz`). */
@@ -107,10 +111,10 @@ export async function bootService<S extends TObject, R extends { app?: App }>(
     config,
     logger,
     metrics,
-    async postgres({ url, applicationName, migrations, ...rest }) {
+    async postgres({ url, applicationName, migrations, ready = true, ...rest }) {
       const sql = createPostgres(url, { applicationName: applicationName ?? definition.name, ...rest });
       closers.push(() => sql.end({ timeout: 5 }));
-      checks.push(readiness.postgres(sql));
+      if (ready) checks.push(readiness.postgres(sql));
       if (migrations) await migrate(sql, { schema: migrations.schema, dir: fileURLToPath(migrations.dir), logger });
       return sql;
     },

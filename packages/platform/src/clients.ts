@@ -151,6 +151,21 @@ export async function connectNats(url: string, name: string, logger: Logger): Pr
 
 export const readiness = {
   postgres: (sql: Sql): ReadinessCheck => ({ name: 'postgres', check: () => sql`select 1` }),
+  /**
+   * Vote shard groups: ready while at least one group answers, so a group that is down costs its
+   * own voters (fast 503s) and not the others, whom a load balancer would stop sending otherwise.
+   * One group: the same as `postgres`.
+   */
+  postgresShards: (shards: Sql[]): ReadinessCheck => ({
+    name: 'postgres',
+    check: async () => {
+      const answers = await Promise.allSettled(shards.map((sql) => sql`select 1`));
+      const down = answers.flatMap((a, i) => (a.status === 'rejected' ? [i] : []));
+      if (down.length === shards.length) {
+        throw new Error(shards.length === 1 ? String((answers[0] as PromiseRejectedResult).reason?.message) : 'no shard group answers');
+      }
+    },
+  }),
   redis: (redis: RedisClient): ReadinessCheck => ({ name: 'redis', check: () => redis.ping() }),
   nats: (nc: NatsConnection): ReadinessCheck => ({
     name: 'nats',

@@ -49,6 +49,11 @@ export interface BallotDeps {
   logger: Logger;
   metrics: Metrics;
   sql: Sql;
+  /**
+   * This service's pool on every vote shard group (index = group), for what it reads of vote-api's
+   * ballots; default `[sql]` (one group, this database). New elections get this many groups.
+   */
+  votes?: Sql[];
   redis: RedisClient;
   nc: NatsConnection;
   kv: KV;
@@ -82,7 +87,8 @@ export function buildApp(deps: BallotDeps): {
     revocations: new RedisRevocationList(deps.redis, config.REVOCATION_KEY_PREFIX),
     registry: metrics.registry,
   });
-  const repository = new ElectionRepository(sql);
+  const votes = deps.votes ?? [sql];
+  const repository = new ElectionRepository(sql, { shards: votes.length });
   const events = new ElectionEventsStream(
     deps.nc,
     { stream: config.ELECTION_EVENTS_STREAM, replicas: config.NATS_REPLICAS },
@@ -90,7 +96,7 @@ export function buildApp(deps: BallotDeps): {
   );
   const propagation = new Propagation(repository, new ElectionConfigPublisher(deps.kv), logger, events);
   const elections = new Elections(repository, propagation);
-  const rolls = new Rolls(new RollRepository(sql), repository, new RollSet(deps.redis), logger, {
+  const rolls = new Rolls(new RollRepository(sql, votes), repository, new RollSet(deps.redis), logger, {
     emailHashKey: config.EMAIL_HASH_KEY,
     maxLines: config.ROLL_MAX_LINES,
   });
@@ -100,12 +106,15 @@ export function buildApp(deps: BallotDeps): {
     logger,
     { tickMs: config.SCHEDULER_TICK_MS, reconcileMs: config.KV_RECONCILE_MS, rollSyncMs: config.ROLL_SYNC_MS },
     rolls,
-    new VoidHistory(new VoidActionsRepository(sql), logger),
+    new VoidHistory(
+      votes.map((shard, index) => new VoidActionsRepository(sql, shard, index)),
+      logger,
+    ),
   );
   const access = new Access(authenticator);
 
   electionRoutes(app, { elections, access });
-  exportRoutes(app, { elections, ballots: new BallotExportRepository(sql), access });
+  exportRoutes(app, { elections, ballots: new BallotExportRepository(votes), access });
   rollRoutes(app, { rolls, access, maxBytes: config.ROLL_MAX_BYTES });
 
   const intervalMs = config.OPERATIONS_SCRAPE_MS;

@@ -7,6 +7,8 @@ import {
   ElectionConfigPublisher,
   electionConfigProperties,
   openElectionsBucket,
+  shardUrls,
+  voteShardProperties,
 } from '@onevote/election-config';
 import {
   connectNats,
@@ -28,6 +30,7 @@ const cliSchema = serviceConfig({
   NATS_URL: Type.String({ minLength: 1 }),
   ...natsConfigProperties,
   ...electionConfigProperties,
+  ...voteShardProperties,
 });
 
 const demoSeedKey = 'demo';
@@ -84,7 +87,8 @@ async function main(command: string | undefined) {
     }
     const nc = await connectNats(config.NATS_URL, 'ballot-cli', logger);
     try {
-      const repository = new ElectionRepository(sql);
+      // The demo election, like any new one, is spread over every vote shard group deployed.
+      const repository = new ElectionRepository(sql, { shards: shardUrls(config).length });
       const kv = await openElectionsBucket(nc, config.ELECTIONS_BUCKET, {
         create: true,
         replicas: config.NATS_REPLICAS,

@@ -1,6 +1,6 @@
 import { authConfigProperties, emailHashKeyProperty } from '@onevote/auth';
 import { natsNames } from '@onevote/contracts';
-import { electionConfigProperties } from '@onevote/election-config';
+import { electionConfigProperties, voteShardProperties } from '@onevote/election-config';
 import { natsConfigProperties, port, serviceConfig } from '@onevote/platform';
 import { Type } from '@sinclair/typebox';
 
@@ -10,6 +10,7 @@ export const configSchema = serviceConfig({
   DATABASE_URL: Type.String({ minLength: 1 }),
   /** Connections to PostgreSQL. */
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  ...voteShardProperties,
   REDIS_URL: Type.String({ minLength: 1 }),
   /** One or more comma-separated `nats://[user:password@]host:port` (every node of a cluster). */
   NATS_URL: Type.String({ minLength: 1 }),

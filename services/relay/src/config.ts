@@ -1,4 +1,5 @@
 import { natsNames } from '@onevote/contracts';
+import { voteShardProperties } from '@onevote/election-config';
 import { natsConfigProperties, serviceConfig } from '@onevote/platform';
 import { type Static, Type } from '@sinclair/typebox';
 
@@ -8,10 +9,11 @@ const int = (minimum: number, maximum: number, defaultValue: number) =>
 export const configSchema = serviceConfig({
   /** Role `onevote_relay` (REPLICATION; reads votes.ballots' leaf columns only) on vote-api's database. */
   DATABASE_URL: Type.String({ minLength: 1 }),
+  ...voteShardProperties,
   /** One or more comma-separated `nats://[user:password@]host:port` (every node of a cluster). */
   NATS_URL: Type.String({ minLength: 1 }),
   ...natsConfigProperties,
-  /** The relay's logical replication slot (one per relay deployment; PostgreSQL keeps its position). */
+  /** The relay's logical replication slot (one per relay deployment and vote shard group; PostgreSQL keeps its position). */
   RELAY_SLOT: Type.String({ default: 'onevote_relay', pattern: '^[a-z0-9_]{1,63}$' }),
   /** vote-api's publication of `votes.ballots` (migration 003). */
   RELAY_PUBLICATION: Type.String({ default: 'onevote_ballots', pattern: '^[a-z0-9_]{1,63}$' }),

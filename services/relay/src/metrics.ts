@@ -19,7 +19,8 @@ export function createRelayMetrics(metrics: Metrics) {
     }),
     slotLag: new Gauge({
       name: 'relay_slot_lag_bytes',
-      help: 'WAL between the newest write and the relay slot’s confirmed position',
+      help: 'WAL between the newest write and the relay slot’s confirmed position, per vote shard group',
+      labelNames: ['shard'] as const,
       registers,
     }),
     skipped: new Counter({

@@ -1,8 +1,9 @@
 import fastifyWebsocket from '@fastify/websocket';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Authenticator } from '@onevote/auth';
+import { shardCountOf } from '@onevote/election-config';
 import { type App, createServer, type Logger, type Metrics, type Sql } from '@onevote/platform';
-import { PostgresTallyRepository } from './adapters/tally.repository.ts';
+import { PostgresTallyRepository, ShardedTallyRepository } from './adapters/tally.repository.ts';
 import { subscribeTallyChanged } from './adapters/tally-notifications.ts';
 import type { Config } from './config.ts';
 import { resultsRoutes } from './http/results.routes.ts';
@@ -30,7 +31,8 @@ export interface ResultsDeps {
   config: ResultsSettings;
   logger: Logger;
   metrics: Metrics;
-  sql: Sql;
+  /** The tallies' pool on every vote shard group, index = group (one group: `[DATABASE_URL's]`). */
+  shards: Sql[];
   nc: NatsConnection;
   configs: ElectionConfigs;
   authenticator: Authenticator;
@@ -38,7 +40,7 @@ export interface ResultsDeps {
 
 /** The results service: live tallies in memory, served as a snapshot, over SSE and WebSocket. */
 export async function buildApp(deps: ResultsDeps): Promise<App> {
-  const { config, logger, sql, nc } = deps;
+  const { config, logger, nc } = deps;
   const metrics = createResultsMetrics(deps.metrics);
   const app = createServer({
     service: 'results',
@@ -49,7 +51,12 @@ export async function buildApp(deps: ResultsDeps): Promise<App> {
   });
 
   const live = new LiveResults({
-    tallies: new PostgresTallyRepository(sql),
+    tallies: new ShardedTallyRepository(
+      deps.shards.map((sql) => new PostgresTallyRepository(sql)),
+      (id) => shardCountOf(deps.configs.get(id) ?? {}),
+      (shard, err) =>
+        logger.warn({ shard, err: (err as Error).message }, 'tallies of a vote shard group unreadable; its last read stands in'),
+    ),
     configs: deps.configs,
     logger,
     metrics,

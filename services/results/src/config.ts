@@ -1,5 +1,5 @@
 import { authConfigProperties } from '@onevote/auth';
-import { electionConfigProperties } from '@onevote/election-config';
+import { electionConfigProperties, voteShardProperties } from '@onevote/election-config';
 import { port, serviceConfig } from '@onevote/platform';
 import { Type } from '@sinclair/typebox';
 
@@ -8,6 +8,7 @@ export const configSchema = serviceConfig({
   PORT: port(8084),
   /** Role `onevote_results`: SELECT on the `votes` schema only. */
   DATABASE_URL: Type.String({ minLength: 1 }),
+  ...voteShardProperties,
   /** Only the DPoP `jti` replay cache of admins' live views of `after_close` results uses it. */
   REDIS_URL: Type.String({ minLength: 1 }),
   /** One or more comma-separated `nats://[user:password@]host:port` (every node of a cluster). */

@@ -1,6 +1,6 @@
 import { createAuthenticator, RedisReplayStore, RedisRevocationList } from '@onevote/auth';
-import { ElectionConfigCache, openElectionsBucket } from '@onevote/election-config';
-import type { App, ServiceDefinition } from '@onevote/platform';
+import { ElectionConfigCache, openElectionsBucket, shardUrls } from '@onevote/election-config';
+import { type App, readiness, type ServiceDefinition, type Sql } from '@onevote/platform';
 import { buildApp } from './app.ts';
 import { configSchema } from './config.ts';
 
@@ -8,8 +8,21 @@ import { configSchema } from './config.ts';
 export const resultsService: ServiceDefinition<typeof configSchema, { app: App }> = {
   name: 'results',
   configSchema,
-  async build({ config, logger, metrics, postgres, redis, nats, onClose }) {
-    const sql = await postgres({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+  async build({ config, logger, metrics, postgres, redis, nats, onClose, ready }) {
+    // The tallies of every vote shard group (VOTE_SHARD_URLS; one group: DATABASE_URL).
+    const urls = shardUrls(config);
+    const shards: Sql[] = [];
+    for (const [index, url] of urls.entries()) {
+      shards.push(
+        await postgres({
+          url,
+          max: config.DATABASE_POOL_SIZE,
+          ...(urls.length > 1 ? { applicationName: `results shard ${index}`, ready: false } : {}),
+        }),
+      );
+    }
+    // Several groups: ready while any answers (a group away leaves the others' tallies live).
+    if (shards.length > 1) ready(readiness.postgresShards(shards));
     // Only admins' views of hidden results need it: public results are served without Redis.
     const replayRedis = redis(config.REDIS_URL, { ready: false });
     const nc = await nats(config.NATS_URL);
@@ -22,6 +35,6 @@ export const resultsService: ServiceDefinition<typeof configSchema, { app: App }
       revocations: new RedisRevocationList(replayRedis, config.REVOCATION_KEY_PREFIX),
       registry: metrics.registry,
     });
-    return { app: await buildApp({ config, logger, metrics, sql, nc, configs, authenticator }) };
+    return { app: await buildApp({ config, logger, metrics, shards, nc, configs, authenticator }) };
   },
 };

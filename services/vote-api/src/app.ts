@@ -14,6 +14,8 @@ import type { VoteApiConfig } from './config.ts';
 import { registerVoteRoutes } from './http/votes.routes.ts';
 import { createMyVote } from './use-cases/my-vote.ts';
 import { ReviewRepository } from './adapters/review.repository.ts';
+import { ShardedReview } from './adapters/sharded-review.ts';
+import { type VoteShard, VoteShards } from './adapters/vote-shards.ts';
 import { registerReviewRoutes } from './http/review.routes.ts';
 import { createReview } from './use-cases/review.ts';
 import { createVoteMetrics } from './metrics.ts';
@@ -22,8 +24,11 @@ export interface VoteApiDeps {
   config: VoteApiConfig;
   logger: Logger;
   metrics: Metrics;
-  /** The votes pool (synchronous commit, server-side statement timeout: see service.ts). */
-  sql: Sql;
+  /**
+   * The votes pool of every vote shard group, index = group (synchronous commit, server-side
+   * statement timeout: see service.ts).
+   */
+  shards: Sql[];
   redis: RedisClient;
   nc: NatsConnection;
   elections: { get(id: string): ElectionConfig | undefined };
@@ -36,27 +41,35 @@ export function buildApp(deps: VoteApiDeps): App {
   const prefix = config.REDIS_KEY_PREFIX;
   const replay = new RedisReplayStore(redis, `${prefix}replay:`);
 
-  const store = new BallotStore(deps.sql, { slots: config.TALLY_SLOTS });
-  const committer = new GroupCommitter(
-    store,
-    {
-      maxBatch: config.COMMIT_MAX_BATCH,
-      maxWaitMs: config.COMMIT_MAX_WAIT_MS,
-      concurrency: config.COMMIT_CONCURRENCY,
-      maxQueue: config.COMMIT_MAX_QUEUE,
-      latencyLimitMs: config.COMMIT_LATENCY_LIMIT_MS,
-      timeoutMs: config.COMMIT_TIMEOUT_MS,
-      breakerFailures: config.BREAKER_FAILURES,
-      breakerOpenMs: config.BREAKER_OPEN_MS,
-    },
-    { logger, metrics: voteMetrics },
-  );
   const hints = new VotedHints(redis, { prefix, ttlSeconds: config.FAST_PATH_TTL_SECONDS });
   const notifier = new TallyNotifier(deps.nc, logger);
-  committer.onCommit((result, seats) => {
-    notifier.committed(result.inserted);
-    hints.record(seats.values());
-  });
+  // Per vote shard group: its store, group-commit queue and breaker, so a group that is down or slow
+  // holds up only its own voters. Group 0 makes each election's review salt (BallotStore).
+  const shards: VoteShard[] = [];
+  for (const [index, sql] of deps.shards.entries()) {
+    const store = new BallotStore(sql, { slots: config.TALLY_SLOTS, ...(index > 0 ? { canonicalSalts: shards[0]!.store } : {}) });
+    const committer = new GroupCommitter(
+      store,
+      {
+        maxBatch: config.COMMIT_MAX_BATCH,
+        maxWaitMs: config.COMMIT_MAX_WAIT_MS,
+        concurrency: config.COMMIT_CONCURRENCY,
+        maxQueue: config.COMMIT_MAX_QUEUE,
+        latencyLimitMs: config.COMMIT_LATENCY_LIMIT_MS,
+        timeoutMs: config.COMMIT_TIMEOUT_MS,
+        breakerFailures: config.BREAKER_FAILURES,
+        breakerOpenMs: config.BREAKER_OPEN_MS,
+        shard: index,
+      },
+      { logger, metrics: voteMetrics },
+    );
+    committer.onCommit((result, seats) => {
+      notifier.committed(result.inserted);
+      hints.record(seats.values());
+    });
+    shards.push({ index, store, committer, review: new ReviewRepository(sql) });
+  }
+  const voteShards = new VoteShards(shards, logger);
 
   const authenticator = createAuthenticator(config, { replay, registry: deps.metrics.registry });
   const castVote = createCastVote({
@@ -89,8 +102,7 @@ export function buildApp(deps: VoteApiDeps): App {
       maxChallengeLevel: config.ALTCHA_MAX_LEVEL,
     },
     riskWindowSeconds: config.RISK_WINDOW_SECONDS,
-    committer,
-    ballots: store,
+    shards: voteShards,
     metrics: voteMetrics,
     logger,
   });
@@ -102,10 +114,11 @@ export function buildApp(deps: VoteApiDeps): App {
     trustedProxies: config.TRUSTED_PROXIES,
     originSecret: config.ORIGIN_SECRET,
   });
-  registerVoteRoutes(app, { castVote, myVote: createMyVote({ authenticator, store, committer }) });
+  registerVoteRoutes(app, { castVote, myVote: createMyVote({ authenticator, shards: voteShards, elections: deps.elections }) });
   const review = createReview({
     elections: deps.elections,
-    repository: new ReviewRepository(deps.sql),
+    // Every group of the election (an unknown one: group 0; the use case answers 404 for it anyway).
+    repository: new ShardedReview((id) => voteShards.forElection(deps.elections.get(id) ?? { id }).map((s) => s.review)),
     thresholds: {
       subnetMin: config.REVIEW_SUBNET_MIN_BALLOTS,
       keyMin: config.REVIEW_KEY_MIN_BALLOTS,
@@ -116,6 +129,8 @@ export function buildApp(deps: VoteApiDeps): App {
   });
   registerReviewRoutes(app, { review, authenticator });
   // Ballots already queued are committed (and answered) before the clients close.
-  app.addHook('onClose', () => committer.stop());
+  app.addHook('onClose', async () => {
+    await Promise.all(shards.map((s) => s.committer.stop()));
+  });
   return app;
 }

@@ -1,5 +1,5 @@
 import { altchaConfigProperties, authConfigProperties } from '@onevote/auth';
-import { electionConfigProperties } from '@onevote/election-config';
+import { electionConfigProperties, voteShardProperties } from '@onevote/election-config';
 import { port, serviceConfig } from '@onevote/platform';
 import { type Static, Type } from '@sinclair/typebox';
 
@@ -10,6 +10,7 @@ export const configSchema = serviceConfig({
   /** The public listener's port. */
   PORT: port(8083),
   DATABASE_URL: Type.String({ minLength: 1 }),
+  ...voteShardProperties,
   REDIS_URL: Type.String({ minLength: 1 }),
   /** One or more comma-separated `nats://[user:password@]host:port` (every node of a cluster). */
   NATS_URL: Type.String({ minLength: 1 }),

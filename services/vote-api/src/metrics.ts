@@ -8,7 +8,10 @@ export const electionSeriesMax = 64;
 /** The vote path's own metrics, on the service's registry. */
 export function createVoteMetrics(metrics: Metrics) {
   const registers = [metrics.registry];
+  /** Each vote shard group's queue length, read when scraped (nothing to do per ballot). */
+  const queueDepths = new Map<string, () => number>();
   return {
+    queueDepths,
     ballots: new Counter({
       name: 'vote_ballots_total',
       help: 'Vote requests by outcome (counted, replayed, already_voted, or the refusal code) and reason',
@@ -40,25 +43,32 @@ export function createVoteMetrics(metrics: Metrics) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
+    // Per vote shard group (`shard`: its number; one group: "0"): each has its own queue and breaker.
     commits: new Counter({
       name: 'vote_commits_total',
-      help: 'Group-commit transactions by result',
-      labelNames: ['result'] as const,
+      help: 'Group-commit transactions by vote shard group and result',
+      labelNames: ['shard', 'result'] as const,
       registers,
     }),
     queueDepth: new Gauge({
       name: 'vote_commit_queue_depth',
-      help: 'Ballots waiting for a group-commit transaction',
+      help: 'Ballots waiting for a group-commit transaction, per vote shard group',
+      labelNames: ['shard'] as const,
       registers,
+      collect() {
+        for (const [shard, depth] of queueDepths) this.set({ shard }, depth());
+      },
     }),
     queueLimit: new Gauge({
       name: 'vote_commit_queue_limit',
-      help: 'How many ballots may wait for a group commit (COMMIT_MAX_QUEUE); more are answered 503',
+      help: 'How many ballots may wait for a group commit per vote shard group (COMMIT_MAX_QUEUE); more are answered 503',
+      labelNames: ['shard'] as const,
       registers,
     }),
     breakerOpen: new Gauge({
       name: 'vote_store_breaker_open',
-      help: '1 while the PostgreSQL circuit breaker is open (ballots answered 503 at once)',
+      help: "1 while a vote shard group's PostgreSQL circuit breaker is open (its ballots answered 503 at once)",
+      labelNames: ['shard'] as const,
       registers,
     }),
   };

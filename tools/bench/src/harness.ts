@@ -28,6 +28,10 @@ export function serverComponents(stack: Stack): Component[] {
   for (const [name, s] of stack.services) if (s.process.pid) out.push({ name, pid: s.process.pid, tree: false });
   const { postgres, redis, nats, redisCluster } = stack.infra.servers;
   if (postgres?.pid) out.push({ name: 'postgres', pid: postgres.pid, tree: true });
+  // Vote shard groups 1.. (plain servers of their own), each counted as its own component.
+  for (const [group, server] of (stack.infra.servers.postgresShards ?? []).entries()) {
+    if (group > 0 && server.pid) out.push({ name: `postgres-shard${group}`, pid: server.pid, tree: true });
+  }
   if (redis?.pid) out.push({ name: 'redis', pid: redis.pid, tree: false });
   // A Redis Cluster: each of its 6 nodes (3 primaries, 3 replicas) on its own.
   redisCluster?.nodePids.forEach((pid, i) => pid && out.push({ name: `redis-${i}`, pid, tree: false }));

@@ -20,6 +20,8 @@ export interface LoadOptions {
   onProgress?: (s: LoadState) => void;
   /** Where to record the times of counted ballots (shared with the SSE subscribers, for lag). */
   countedAt?: number[];
+  /** Told of every answer (status 0: no connection), e.g. to split figures by vote shard group. */
+  onAnswer?: (answer: { voterId: string; status: number; ms: number; at: number }) => void;
 }
 
 interface Counted {
@@ -129,11 +131,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadState> {
       if (res.statusCode === 503) failed();
       const retryAfter = Number(res.headers['retry-after'] ?? 1);
       record(res.statusCode);
-      return { status: res.statusCode, text, ms: performance.now() - started, retryAfter };
+      const ms = performance.now() - started;
+      o.onAnswer?.({ voterId: voter.voterId, status: res.statusCode, ms, at: Date.now() });
+      return { status: res.statusCode, text, ms, retryAfter };
     } catch (err) {
       failed();
       record(0);
-      return { status: 0, text: (err as Error).message, ms: performance.now() - started, retryAfter: 1 };
+      const ms = performance.now() - started;
+      o.onAnswer?.({ voterId: voter.voterId, status: 0, ms, at: Date.now() });
+      return { status: 0, text: (err as Error).message, ms, retryAfter: 1 };
     }
   };
 

@@ -14,6 +14,7 @@ import {
   type ManagedProcess,
   OtlpReceiver,
   type ServiceName,
+  shardDatabaseAdminUrls,
   spawnService,
   startStack,
   waitReady,
@@ -202,9 +203,8 @@ async function main() {
     await sse.stop();
     const readStats = reads.stop();
 
-    const adminUrl = new URL(stack.infra.postgresAdminUrl);
-    adminUrl.pathname = `/${stack.database}`;
-    const checks = await verify(adminUrl.toString(), election.id, state.receipts);
+    // Checked from every vote shard group (one without shards).
+    const checks = await verify(shardDatabaseAdminUrls(stack.infra, stack.database), election.id, state.receipts);
     const lagOf = async (service: 'relay' | 'audit', metric: string) => {
       const ops = stack.services.get(service)?.opsUrl;
       if (!ops) return undefined;

@@ -82,29 +82,40 @@ export function refusalProblem(a: RawAnswer, allowed?: readonly number[]): strin
   return undefined;
 }
 
-/** Row counts and checksums of every table that bad input must never change. */
-export async function fingerprint(adminUrl: string): Promise<Record<string, string>> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    const tables: Record<string, string> = {
-      'identity.voters': 'select id, email, password_hash, roles, created_at from identity.voters',
-      'identity.refresh_families': 'select id, voter_id, revoked_at from identity.refresh_families',
-      'identity.refresh_tokens': 'select token_hash, family_id, spent_at from identity.refresh_tokens',
-      'ballot.elections': 'select * from ballot.elections',
-      'ballot.history': 'select * from ballot.history',
-      'votes.ballots': 'select election_id, voter_id, receipt_id, idempotency_key, selections, counted_at from votes.ballots',
-      'votes.tallies': 'select * from votes.tallies',
-      'votes.ballot_totals': 'select * from votes.ballot_totals',
-    };
-    const out: Record<string, string> = {};
-    for (const [name, query] of Object.entries(tables)) {
-      const [row] = await sql.unsafe<{ n: string; sum: string | null }[]>(
-        `select count(*)::text as n, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as sum from (${query}) t`,
-      );
-      out[name] = `${row!.n} rows, md5 ${row!.sum}`;
+const identityAndBallotTables: Record<string, string> = {
+  'identity.voters': 'select id, email, password_hash, roles, created_at from identity.voters',
+  'identity.refresh_families': 'select id, voter_id, revoked_at from identity.refresh_families',
+  'identity.refresh_tokens': 'select token_hash, family_id, spent_at from identity.refresh_tokens',
+  'ballot.elections': 'select * from ballot.elections',
+  'ballot.history': 'select * from ballot.history',
+};
+const voteTables: Record<string, string> = {
+  'votes.ballots': 'select election_id, voter_id, receipt_id, idempotency_key, selections, counted_at from votes.ballots',
+  'votes.tallies': 'select * from votes.tallies',
+  'votes.ballot_totals': 'select * from votes.ballot_totals',
+};
+
+/**
+ * Row counts and checksums of every table that bad input must never change: identity and ballot on
+ * shard group 0, the ballots' tables on every vote shard group (`adminUrls`, index = group; group
+ * n > 0 is named `votes.ballots@n`).
+ */
+export async function fingerprint(adminUrls: string | string[]): Promise<Record<string, string>> {
+  const urls = typeof adminUrls === 'string' ? [adminUrls] : adminUrls;
+  const out: Record<string, string> = {};
+  for (const [group, url] of urls.entries()) {
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const tables = group === 0 ? { ...identityAndBallotTables, ...voteTables } : voteTables;
+      for (const [name, query] of Object.entries(tables)) {
+        const [row] = await sql.unsafe<{ n: string; sum: string | null }[]>(
+          `select count(*)::text as n, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as sum from (${query}) t`,
+        );
+        out[group === 0 ? name : `${name}@${group}`] = `${row!.n} rows, md5 ${row!.sum}`;
+      }
+    } finally {
+      await sql.end();
     }
-    return out;
-  } finally {
-    await sql.end();
   }
+  return out;
 }

@@ -5,6 +5,7 @@ import {
   audienceOnOneAddress,
   BenchIssuer,
   createOpenElection,
+  type LoadOptions,
   type LoadState,
   type OpenElection,
   provisionVoters,
@@ -19,6 +20,7 @@ import {
   type InfraOptions,
   type MonitoringOptions,
   type Stack,
+  shardDatabaseAdminUrls,
   startInfra,
   startStack,
   waitFor,
@@ -29,8 +31,10 @@ export interface ScenarioContext {
   election: OpenElection;
   /** The token issuer the stack trusts in this scenario (bench mode). */
   issuer: BenchIssuer;
-  /** The database as a superuser (to hold locks, read ballots). */
+  /** The database as a superuser (to hold locks, read ballots); on shard group 0. */
   adminUrl: string;
+  /** The database as a superuser on every vote shard group (index = group; one without shards). */
+  adminUrls: string[];
 }
 
 export interface ScenarioResult {
@@ -38,6 +42,8 @@ export interface ScenarioResult {
   sent: number;
   acknowledged: number;
   counted: number;
+  /** Ballot rows per vote shard group (index = group), each checked on its group. */
+  countedPerShard: number[];
   lost: number;
   doubleCounted: number;
   undercounted: number;
@@ -76,6 +82,16 @@ export interface ScenarioOptions {
   monitoring?: MonitoringOptions;
   /** Servers to run on instead of private ones (a cluster topology: `startInfra({ cluster })`); the caller stops them. */
   infra?: Infra;
+  /** Vote shard groups of the scenario's own servers (plain PostgreSQL each; default 1). */
+  postgresShards?: number;
+  /** Told of every answer to a ballot (voter, status, latency), for figures per shard group. */
+  onAnswer?: LoadOptions['onAnswer'];
+  /**
+   * Splits the audience into `count` crowds (by `of(voterId)`, e.g. the vote shard group), each with
+   * its own share of the rate, connections and retry queue, as separate clients would be: one
+   * crowd's retries then never crowd out another's fresh ballots.
+   */
+  crowds?: { count: number; of: (voterId: string) => number };
   /** Checks on the live stack after the load, before it is stopped. */
   check?: (ctx: ScenarioContext, state: LoadState) => Promise<void>;
   /** Checks after the database was verified (the audit log against the ballot rows). */
@@ -113,6 +129,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     extraIssuers: [issuer.trustEntry],
     extraEnv: { ...audienceOnOneAddress, ...o.extraEnv },
     ...(o.monitoring ? { monitoring: o.monitoring } : {}),
+    ...(o.postgresShards ? { postgresShards: o.postgresShards } : {}),
     ...(o.infra ? { infra: o.infra } : ownInfra ? { infra: ownInfra } : {}),
   }).catch(async (err) => {
     await ownInfra?.stop();
@@ -120,24 +137,29 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
   });
   try {
     const election = await createOpenElection(stack.gatewayUrl, issuer);
-    const adminUrl = new URL(stack.infra.postgresAdminUrl);
-    adminUrl.pathname = `/${stack.database}`;
-    const ctx: ScenarioContext = { stack, election, issuer, adminUrl: adminUrl.toString() };
+    const adminUrls = shardDatabaseAdminUrls(stack.infra, stack.database);
+    const ctx: ScenarioContext = { stack, election, issuer, adminUrl: adminUrls[0]!, adminUrls };
     await o.prepare?.(ctx);
     const voters = provisionVoters(issuer, Math.ceil(o.rate * o.loadSeconds * 1.2) + 50, 'onevote', 900);
 
-    const load = runLoad({
-      baseUrls: o.targets?.(ctx) ?? [stack.gatewayUrl],
-      electionId: election.id,
-      questionId: election.questionId,
-      optionIds: election.optionIds,
-      voters,
-      durationSeconds: o.loadSeconds,
-      concurrency: 16,
-      rate: o.rate,
-      duplicateShare: 0.1,
-      retryShare: 0.05,
-    });
+    const crowds = o.crowds?.count ?? 1;
+    const load = Promise.all(
+      Array.from({ length: crowds }, (_, crowd) =>
+        runLoad({
+          baseUrls: o.targets?.(ctx) ?? [stack.gatewayUrl],
+          electionId: election.id,
+          questionId: election.questionId,
+          optionIds: election.optionIds,
+          voters: o.crowds ? voters.filter((v) => o.crowds!.of(v.voterId) === crowd) : voters,
+          durationSeconds: o.loadSeconds,
+          concurrency: Math.max(1, Math.round(16 / crowds)),
+          rate: o.rate / crowds,
+          duplicateShare: 0.1,
+          retryShare: 0.05,
+          ...(o.onAnswer ? { onAnswer: o.onAnswer } : {}),
+        }),
+      ),
+    ).then(mergeLoads);
     await new Promise((r) => setTimeout(r, o.faultAt * 1000));
     await o.fault(ctx);
     const faultEnded = Date.now();
@@ -145,7 +167,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     await Promise.all(recover.map((service) => waitRecovered(stack, service)));
     const recoverySeconds = (Date.now() - faultEnded) / 1000;
     const state = await load;
-    const verification = await verify(ctx.adminUrl, election.id, state.receipts);
+    // Checked from every vote shard group.
+    const verification = await verify(ctx.adminUrls, election.id, state.receipts);
     await o.check?.(ctx, state);
     await o.afterLoad?.(ctx, verification);
     return {
@@ -153,6 +176,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
       sent: state.sent,
       acknowledged: state.receipts.size,
       counted: verification.ballotRows,
+      countedPerShard: verification.perShard,
       lost: verification.lost,
       doubleCounted: verification.doubleCounted,
       undercounted: verification.undercounted,
@@ -173,6 +197,36 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     await ownInfra?.stop();
     await issuer.stop();
   }
+}
+
+/** One audience's figures from its crowds' (counts summed, receipts joined, failure span widened). */
+function mergeLoads(states: LoadState[]): LoadState {
+  if (states.length === 1) return states[0]!;
+  const [first, ...rest] = states as [LoadState, ...LoadState[]];
+  const merged: LoadState = { ...first, receipts: new Map(first.receipts), errors: { ...first.errors }, countedAt: [...first.countedAt], timeline: {} };
+  for (const state of [first, ...rest]) {
+    for (const [second, statuses] of Object.entries(state.timeline)) {
+      const slot = (merged.timeline[second] ??= {});
+      for (const [status, n] of Object.entries(statuses)) slot[status] = (slot[status] ?? 0) + n;
+    }
+  }
+  for (const s of rest) {
+    merged.sent += s.sent;
+    merged.counted += s.counted;
+    for (const [voter, receipt] of s.receipts) merged.receipts.set(voter, receipt);
+    for (const [status, n] of Object.entries(s.errors)) merged.errors[status] = (merged.errors[status] ?? 0) + n;
+    merged.contractViolations += s.contractViolations;
+    merged.serverErrors += s.serverErrors;
+    merged.duplicates409 += s.duplicates409;
+    merged.retries201 += s.retries201;
+    merged.unsettled += s.unsettled;
+    merged.countedAt.push(...s.countedAt);
+    const failures = [merged.firstFailureAt, s.firstFailureAt].filter((t): t is number => t !== undefined);
+    merged.firstFailureAt = failures.length ? Math.min(...failures) : undefined;
+    const lasts = [merged.lastFailureAt, s.lastFailureAt].filter((t): t is number => t !== undefined);
+    merged.lastFailureAt = lasts.length ? Math.max(...lasts) : undefined;
+  }
+  return merged;
 }
 
 /** Waits for a service to answer /readyz again; if it does not, the error carries the end of its log. */

@@ -44,6 +44,7 @@ const declarationFiles = [
   'packages/auth/src/authenticate.ts',
   'packages/auth/src/altcha.ts',
   'packages/election-config/src/bucket.ts',
+  'packages/election-config/src/shard-map.ts',
   ...availableServices().map((d) => relative(repoRoot, join(serviceDir(d.name), 'src', 'config.ts'))),
 ];
 

@@ -14,7 +14,7 @@ export { NatsCluster, type NodeStreamView, peersOf } from './nats-cluster.ts';
 export { freePort } from './ports.ts';
 export { PostgresServer } from './postgres.ts';
 export { killChildrenOnSignal, ManagedProcess } from './process.ts';
-export { databaseRoles, provisionDatabase } from './provision.ts';
+export { databaseRoles, provisionDatabase, shardDatabaseAdminUrls } from './provision.ts';
 export { RedisServer } from './redis.ts';
 export { clusterErrorCounts, initialPrimaryOf, keySlots, RedisCluster, type RedisClusterNode, type RedisClusterOptions } from './redis-cluster.ts';
 export { redisCall } from './resp.ts';

@@ -11,6 +11,11 @@ import { RedisCluster } from './redis-cluster.ts';
 export interface Infra {
   /** A superuser URL (provisioning only; services get their own roles). */
   postgresAdminUrl: string;
+  /**
+   * The superuser URL of every vote shard group, index = shard group number (`[0]` is
+   * `postgresAdminUrl`); absent = one shard group. The stack provisions each the same way.
+   */
+  postgresShardAdminUrls?: string[];
   redisUrl: string;
   /** NATS as an unrestricted user (tests and tools). */
   natsUrl: string;
@@ -34,6 +39,8 @@ export interface Infra {
     redisCluster?: RedisCluster;
     /** With `cluster.nats`: the 3-node NATS cluster (instead of `nats`), with handles for fault tests. */
     natsCluster?: NatsCluster;
+    /** With `postgresShards`: every shard group's server, index = shard group (`[0]` is `postgres`). */
+    postgresShards?: PostgresServer[];
   };
   stop(): Promise<void>;
 }
@@ -48,6 +55,11 @@ export interface InfraOptions {
   natsNames?: NatsNamesInUse;
   /** Server families in their cluster form (issue 18). */
   cluster?: { redis?: boolean; nats?: boolean; postgres?: boolean };
+  /**
+   * Vote shard groups: this many plain PostgreSQL servers, one per group (no HA), the first the
+   * usual one. Default 1. Not with a `DATABASE_URL` from the environment.
+   */
+  postgresShards?: number;
 }
 
 /**
@@ -61,12 +73,15 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   const stopStarted = () =>
     Promise.all([
       servers.postgres?.stop(),
+      ...(servers.postgresShards?.slice(1).map((s) => s.stop()) ?? []),
       servers.redis?.stop(),
       servers.redisCluster?.stop(),
       servers.nats?.stop(),
       servers.natsCluster?.stop(),
       servers.mail?.stop(),
     ]);
+  const shards = options.postgresShards ?? 1;
+  if (shards > 1 && env.DATABASE_URL) throw new Error('postgresShards needs the stack\'s own PostgreSQL (DATABASE_URL is set)');
   const started = await Promise.all([
     env.DATABASE_URL
       ? env.DATABASE_URL
@@ -75,7 +90,17 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
             join(options.dir, 'postgres', 'data'),
             await portOr(options.ports?.postgres),
           );
-          await servers.postgres.start();
+          // Shard groups 1.. beside it (postgres-shard1, ...), started together.
+          const others = await Promise.all(
+            Array.from({ length: shards - 1 }, async (_, i) =>
+              new PostgresServer(
+                join(options.dir, `postgres-shard${i + 1}`, 'data'),
+                await portOr(options.ports?.postgres ? options.ports.postgres + i + 1 : undefined),
+              ),
+            ),
+          );
+          if (shards > 1) servers.postgresShards = [servers.postgres, ...others];
+          await Promise.all([servers.postgres.start(), ...others.map((s) => s.start())]);
           return servers.postgres.adminUrl;
         })(),
     env.REDIS_URL
@@ -121,6 +146,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   const [postgresAdminUrl, redisUrl, natsUrl, smtpUrl] = started as [string, string, string, string];
   return {
     postgresAdminUrl,
+    ...(servers.postgresShards ? { postgresShardAdminUrls: servers.postgresShards.map((s) => s.adminUrl) } : {}),
     redisUrl,
     natsUrl,
     ...(servers.nats ? { natsServiceUrls: servers.nats.serviceUrls, natsMonitorUrl: servers.nats.monitorUrl } : {}),

@@ -92,3 +92,21 @@ export async function provisionDatabase(adminUrl: string, database: string): Pro
   }
   return urls;
 }
+
+/**
+ * The superuser URL of `database` on every vote shard group of `infra` (index = shard group; one
+ * group: the one PostgreSQL), for tools that check ballots "from every shard".
+ */
+export function shardDatabaseAdminUrls(
+  infra: { postgresAdminUrl: string; postgresShardAdminUrls?: string[] },
+  database: string,
+): string[] {
+  return (infra.postgresShardAdminUrls ?? [infra.postgresAdminUrl]).map((server) => withDatabase(server, database));
+}
+
+/** `url` naming `database` instead; by text, so a multi-host URL (`h1:p1,h2:p2`, an HA group) works too. */
+export function withDatabase(url: string, database: string): string {
+  const match = /^([a-z]+:\/\/[^/?]*)(\/[^?]*)?(\?.*)?$/.exec(url);
+  if (!match) throw new Error('not a database URL');
+  return `${match[1]}/${database}${match[3] ?? ''}`;
+}

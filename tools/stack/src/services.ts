@@ -54,6 +54,8 @@ export interface StackContext {
   ports: Record<ServiceName, number>;
   opsPorts: Record<ServiceName, number>;
   databaseUrls: Record<string, string>;
+  /** Each vote shard group's `databaseUrls` (index = shard group); absent = one group. */
+  shardDatabaseUrls?: Record<string, string>[];
   redisUrl: string;
   natsUrl: string;
   /** Each service's own NATS user, when the stack runs NATS itself. */
@@ -129,6 +131,10 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
   }
   const databaseUrl = ctx.databaseUrls[def.name];
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  // The service's own role on every vote shard group, in group order (interfaces of issue 18).
+  if (ctx.shardDatabaseUrls && knows('VOTE_SHARD_URLS') && databaseUrl) {
+    env.VOTE_SHARD_URLS = ctx.shardDatabaseUrls.map((urls) => urls[def.name]).join(' ');
+  }
   for (const key of def.secrets) env[key] = ctx.secrets[key];
   // Every other setting the service knows comes from the user's environment when set there:
   // `NAME` for every service that knows it, `<SERVICE>__NAME` for one (VOTE_API__RATE_PER_IP).

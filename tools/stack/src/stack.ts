@@ -41,6 +41,8 @@ export interface StackOptions {
   omit?: ServiceName[];
   /** Also start Prometheus and the exporters (`npm start -- --monitoring`; monitoring.ts). */
   monitoring?: MonitoringOptions;
+  /** Vote shard groups of the stack's own infra (`InfraOptions.postgresShards`); with `infra`, its own. */
+  postgresShards?: number;
 }
 
 export interface RunningService {
@@ -94,9 +96,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ballotsStream: options.extraEnv?.BALLOTS_STREAM ?? natsNames.ballotsStream,
         eventsStream: options.extraEnv?.ELECTION_EVENTS_STREAM ?? natsNames.electionEventsStream,
       },
+      ...(options.postgresShards ? { postgresShards: options.postgresShards } : {}),
     }));
   try {
     const databaseUrls = await provisionOrShare(infra.postgresAdminUrl, options.database ?? 'onevote');
+    // Every vote shard group gets the same database, roles and schemas (group 0 is the one above).
+    const shardDatabaseUrls = infra.postgresShardAdminUrls
+      ? [
+          databaseUrls,
+          ...(await Promise.all(
+            infra.postgresShardAdminUrls.slice(1).map((url) => provisionOrShare(url, options.database ?? 'onevote')),
+          )),
+        ]
+      : undefined;
     const defs = availableServices().filter((d) => !options.omit?.includes(d.name));
     const ports = {} as Record<ServiceName, number>;
     const opsPorts = {} as Record<ServiceName, number>;
@@ -123,6 +135,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ports,
       opsPorts,
       databaseUrls,
+      ...(shardDatabaseUrls ? { shardDatabaseUrls } : {}),
       redisUrl: infra.redisUrl,
       natsUrl: infra.natsUrl,
       ...(infra.natsServiceUrls ? { natsServiceUrls: infra.natsServiceUrls } : {}),

@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import postgres from 'postgres';
 import { type Infra, startInfra } from './infra.ts';
+import { freePort } from './ports.ts';
+import { PostgresServer } from './postgres.ts';
 import { killChildrenOnSignal } from './process.ts';
 import { RedisCluster } from './redis-cluster.ts';
-import { provisionDatabase } from './provision.ts';
+import { provisionDatabase, withDatabase } from './provision.ts';
 import { type Stack, type StackOptions, startStack } from './stack.ts';
 
 killChildrenOnSignal();
@@ -25,12 +27,44 @@ let privateCluster: RedisCluster | undefined;
 /** Infras of `testInfraWithRedisCluster` (only their Redis Cluster is this file's). */
 const clusterInfras: Infra[] = [];
 
+/** Vote shard groups 1.. of this test file (private servers), started on first use. */
+const extraShards: Promise<PostgresServer>[] = [];
+
 // Registered at import, so it belongs to the test file's root and runs after all of its tests
 // (after the stacks a file's suites started on them are stopped).
 after(async () => {
-  await Promise.all([privateCluster?.stop(), ...clusterInfras.map((i) => i.stop())]);
+  await Promise.all([
+    privateCluster?.stop(),
+    ...clusterInfras.map((i) => i.stop()),
+    ...extraShards.map(async (s) => (await s).stop()),
+  ]);
   await privateInfra?.stop();
 });
+
+/**
+ * Superuser URLs of `count` vote shard groups: group 0 is the test servers' PostgreSQL, groups 1..
+ * are plain PostgreSQL servers of this test file (started on first use, stopped after its tests),
+ * so only the files that test sharding pay for them.
+ */
+export async function testShardAdminUrls(count: number): Promise<string[]> {
+  const infra = await testInfra();
+  while (extraShards.length < count - 1) {
+    extraShards.push(
+      (async () => {
+        const server = new PostgresServer(join(testDir('pg-shard'), 'data'), await freePort());
+        await server.start();
+        return server;
+      })(),
+    );
+  }
+  const others = await Promise.all(extraShards.slice(0, count - 1));
+  return [infra.postgresAdminUrl, ...others.map((s) => s.adminUrl)];
+}
+
+/** The servers behind `testShardAdminUrls` (index = shard group - 1), e.g. to stop one. */
+export async function testShardServers(): Promise<PostgresServer[]> {
+  return Promise.all(extraShards);
+}
 
 export function testInfra(): Promise<Infra> {
   shared ??= (async () => {
@@ -125,12 +159,35 @@ export async function freshDatabase(): Promise<{
 }
 
 /**
+ * The same new database on each of `count` vote shard groups (`testShardAdminUrls`), provisioned
+ * alike; index = shard group. `shardUrls[service]` is that service's `VOTE_SHARD_URLS`.
+ */
+export async function freshShardedDatabase(count: number): Promise<{
+  name: string;
+  adminUrls: string[];
+  urls: Record<string, string>[];
+  shardUrls: Record<string, string>;
+}> {
+  const name = uniqueName('t');
+  const servers = await testShardAdminUrls(count);
+  const urls = await Promise.all(servers.map((server) => provisionDatabase(server, name)));
+  const adminUrls = servers.map((server) => withDatabase(server, name));
+  const shardUrls = Object.fromEntries(Object.keys(urls[0]!).map((service) => [service, urls.map((u) => u[service]).join(' ')]));
+  return { name, adminUrls, urls, shardUrls };
+}
+
+/**
  * The whole stack (every service as its own process) on the shared servers, with a fresh database,
  * random ports and per-run NATS bucket names; stopped after the file's tests.
  */
 export async function startTestStack(options: Partial<StackOptions> = {}): Promise<Stack> {
   // A cluster test brings its own servers (`startInfra({ cluster })`); the others share the run's.
-  const infra = options.infra ?? (await testInfra());
+  const shared = options.infra ?? (await testInfra());
+  // A sharded stack: the shared servers' PostgreSQL is shard group 0, this file's servers the rest.
+  const infra: Infra =
+    options.postgresShards && options.postgresShards > 1 && !options.infra
+      ? { ...shared, postgresShardAdminUrls: await testShardAdminUrls(options.postgresShards) }
+      : shared;
   const stack = await startStack({
     dir: testDir('stack'),
     portMode: 'random',
@@ -151,7 +208,8 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
   after(async () => {
     await stack.stop();
     // A replication slot left behind would hold the shared server's WAL for the rest of the run.
-    await dropSlot(infra.postgresAdminUrl, String(stack.context.extraEnv?.RELAY_SLOT));
+    const slot = String(stack.context.extraEnv?.RELAY_SLOT);
+    await Promise.all((stack.infra.postgresShardAdminUrls ?? [stack.infra.postgresAdminUrl]).map((url) => dropSlot(url, slot)));
   });
   return stack;
 }

@@ -7,6 +7,8 @@ export type Tx = postgres.TransactionSql<Record<string, never>>;
 /** A stored election: the published shape plus what only the ballot service needs. */
 export interface StoredElection {
   election: Election;
+  /** Its shard map version: how many vote shard groups its ballots are on (fixed at creation). */
+  shards: number;
   deleted: boolean;
   publishedRevision: number;
 }
@@ -21,7 +23,7 @@ export interface HistoryEntry {
 }
 
 const columns =
-  'id, title, description, status, questions, opens_at, closes_at, results_visibility, require_challenge, eligibility, created_at, revision, published_revision, deleted_at';
+  'id, title, description, status, questions, opens_at, closes_at, results_visibility, require_challenge, eligibility, created_at, revision, published_revision, deleted_at, shards';
 
 interface Row {
   id: string;
@@ -38,6 +40,7 @@ interface Row {
   revision: number;
   published_revision: number;
   deleted_at: Date | null;
+  shards: number;
 }
 
 function toStored(row: Row): StoredElection {
@@ -56,6 +59,7 @@ function toStored(row: Row): StoredElection {
       createdAt: row.created_at.toISOString(),
       revision: row.revision,
     },
+    shards: row.shards,
     deleted: row.deleted_at !== null,
     publishedRevision: row.published_revision,
   };
@@ -65,7 +69,14 @@ const rows = (result: readonly unknown[]) => (result as Row[]).map(toStored);
 
 /** The ballot schema in PostgreSQL: elections, their lifecycle updates and history. */
 export class ElectionRepository {
-  constructor(private readonly sql: Sql) {}
+  /**
+   * `shards`: the shard map version new elections get, the number of vote shard groups deployed
+   * now (VOTE_SHARD_URLS); an election keeps the one it was created with.
+   */
+  constructor(
+    private readonly sql: Sql,
+    private readonly options: { shards?: number } = {},
+  ) {}
 
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.sql.begin(work) as Promise<T>;
@@ -73,8 +84,8 @@ export class ElectionRepository {
 
   async insert(tx: Tx, id: string, definition: Definition, seedKey?: string): Promise<StoredElection> {
     const result = await tx.unsafe(
-      `insert into ballot.elections (id, title, description, status, questions, opens_at, closes_at, results_visibility, require_challenge, eligibility, seed_key)
-       values ($1, $2, $3, 'draft', $4::jsonb, $5, $6, $7, $8, $9, $10)
+      `insert into ballot.elections (id, title, description, status, questions, opens_at, closes_at, results_visibility, require_challenge, eligibility, seed_key, shards)
+       values ($1, $2, $3, 'draft', $4::jsonb, $5, $6, $7, $8, $9, $10, $11)
        returning ${columns}`,
       [
         id,
@@ -88,6 +99,7 @@ export class ElectionRepository {
         definition.requireChallenge,
         definition.eligibility,
         seedKey ?? null,
+        this.options.shards ?? 1,
       ],
     );
     return rows(result)[0]!;

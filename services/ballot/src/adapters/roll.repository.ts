@@ -6,6 +6,8 @@ export interface RollState {
   status: 'draft' | 'open' | 'closed';
   version: number;
   size: number;
+  /** Vote shard groups the election's ballots are on. */
+  shards: number;
 }
 
 /**
@@ -14,7 +16,11 @@ export interface RollState {
  * end, so readers see the old roll or the new one, never a part.
  */
 export class RollRepository {
-  constructor(private readonly sql: Sql) {}
+  /** `ballotShards`: this service's pool on every vote shard group (index = group), for `ballotsCounted`. */
+  constructor(
+    private readonly sql: Sql,
+    private readonly ballotShards: Sql[] = [sql],
+  ) {}
 
   /** Runs an upload in one transaction with a version number of its own. */
   upload<T>(work: (tx: Tx, version: number) => Promise<T>): Promise<T> {
@@ -35,11 +41,11 @@ export class RollRepository {
 
   /** Locks the election row (edits, transitions and other uploads wait) and reads its roll's state. */
   async lockState(tx: Tx, electionId: string): Promise<RollState | undefined> {
-    const [row] = await tx<{ status: RollState['status']; roll_version: number; roll_size: number }[]>`
-      select status, roll_version, roll_size from ballot.elections
+    const [row] = await tx<{ status: RollState['status']; roll_version: number; roll_size: number; shards: number }[]>`
+      select status, roll_version, roll_size, shards from ballot.elections
        where id = ${electionId} and deleted_at is null
        for update`;
-    return row && { status: row.status, version: row.roll_version, size: row.roll_size };
+    return row && { status: row.status, version: row.roll_version, size: row.roll_size, shards: row.shards };
   }
 
   /** Members of `version` that are not in `previous`. */
@@ -59,16 +65,26 @@ export class RollRepository {
   }
 
   async state(electionId: string): Promise<RollState | undefined> {
-    const [row] = await this.sql<{ status: RollState['status']; roll_version: number; roll_size: number }[]>`
-      select status, roll_version, roll_size from ballot.elections where id = ${electionId} and deleted_at is null`;
-    return row && { status: row.status, version: row.roll_version, size: row.roll_size };
+    const [row] = await this.sql<{ status: RollState['status']; roll_version: number; roll_size: number; shards: number }[]>`
+      select status, roll_version, roll_size, shards from ballot.elections where id = ${electionId} and deleted_at is null`;
+    return row && { status: row.status, version: row.roll_version, size: row.roll_size, shards: row.shards };
   }
 
-  /** Counted ballots of the election, through the read-only grant on vote-api's ballots. */
-  async ballotsCounted(electionId: string): Promise<number> {
-    const [row] = await this.sql<{ n: number }[]>`
-      select count(*)::int as n from votes.ballots where election_id = ${electionId}`;
-    return row!.n;
+  /**
+   * Counted ballots of the election, through the read-only grant on vote-api's ballots: the sum over
+   * the vote shard groups that hold them (read at once).
+   */
+  async ballotsCounted(electionId: string, shards = 1): Promise<number> {
+    if (shards > this.ballotShards.length) {
+      throw new Error(`election ${electionId} is on ${shards} vote shard groups; VOTE_SHARD_URLS names ${this.ballotShards.length}`);
+    }
+    const counts = await Promise.all(
+      this.ballotShards.slice(0, Math.max(1, shards)).map(async (sql) => {
+        const [row] = await sql<{ n: number }[]>`select count(*)::int as n from votes.ballots where election_id = ${electionId}`;
+        return row!.n;
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   /** Rolls that vote-api needs in Redis: every election with a roll that is not closed. */

@@ -31,8 +31,8 @@ export function exportRoutes(
     async (request, reply) => {
       const format: ExportFormat = request.query.format ?? 'json';
       // Checked before the first byte: once streaming, a status can no longer change.
-      const election = await elections.exportable(request.params.id);
-      const body = Readable.from(lines(election.id, format, ballots.ballots(election.id)));
+      const { election, shards } = await elections.exportable(request.params.id);
+      const body = Readable.from(lines(election.id, format, ballots.ballots(election.id, shards)));
       body.on('error', (err) =>
         request.log.error({ err, electionId: election.id }, 'export failed mid-stream; response cut short'),
       );

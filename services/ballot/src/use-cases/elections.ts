@@ -151,12 +151,12 @@ export class Elections {
     return this.repository.history(id);
   }
 
-  /** The election an export may read, or the reason it may not. */
-  async exportable(id: string): Promise<Election> {
+  /** The election an export may read (and how many vote shard groups hold its ballots), or the reason it may not. */
+  async exportable(id: string): Promise<{ election: Election; shards: number }> {
     const stored = await this.repository.find(id);
     if (!stored) throw new AppError('not_found', { detail: 'No such election' });
     if (stored.election.status !== 'closed') throw new AppError('not_closed');
-    return stored.election;
+    return { election: stored.election, shards: stored.shards };
   }
 }
 

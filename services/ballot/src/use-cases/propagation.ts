@@ -1,11 +1,11 @@
 import type { ElectionEvent } from '@onevote/contracts';
+import type { ElectionConfig } from '@onevote/election-config';
 import type { Logger } from '@onevote/platform';
-import type { ElectionRepository, HistoryAction } from '../adapters/election.repository.ts';
-import type { Election } from '../domain/election.ts';
+import type { ElectionRepository, HistoryAction, StoredElection } from '../adapters/election.repository.ts';
 
 /** The KV side of propagation (ElectionConfigPublisher implements it). */
 export interface ConfigPublisher {
-  publish(election: Election): Promise<unknown>;
+  publish(election: ElectionConfig): Promise<unknown>;
   remove(electionId: string): Promise<void>;
 }
 
@@ -63,7 +63,7 @@ export class Propagation {
     const stored = await this.repository.find(id, { includeDeleted: true });
     if (!stored) return;
     if (stored.deleted) await this.publisher.remove(id);
-    else await this.publisher.publish(stored.election);
+    else await this.publisher.publish(configOf(stored));
     await this.repository.markPublished(id, stored.election.revision);
   }
 
@@ -106,7 +106,12 @@ export class Propagation {
   async reconcile(): Promise<void> {
     for (const id of await this.repository.allIds()) {
       const stored = await this.repository.find(id);
-      if (stored) await this.publisher.publish(stored.election);
+      if (stored) await this.publisher.publish(configOf(stored));
     }
   }
+}
+
+/** What the KV bucket holds: the election and its shard map version (vote-api routes by it). */
+function configOf(stored: StoredElection): ElectionConfig {
+  return { ...stored.election, shards: stored.shards };
 }

@@ -87,7 +87,11 @@ export class Rolls {
   async summary(electionId: string): Promise<{ size: number; voted: number }> {
     const state = await this.rolls.state(electionId);
     if (!state) throw new AppError('not_found', { detail: 'No such election' });
-    return { size: state.size, voted: await this.rolls.ballotsCounted(electionId) };
+    // Summed over the election's vote shard groups: one that does not answer makes it a 503.
+    const voted = await this.rolls.ballotsCounted(electionId, state.shards).catch((err: unknown) => {
+      throw new AppError('unavailable', { detail: 'the ballot count is unavailable', retryAfter: 1, cause: err });
+    });
+    return { size: state.size, voted };
   }
 
   /** Puts back every live roll Redis lacks or holds an older version of (a flush, a restore, a lost race). */

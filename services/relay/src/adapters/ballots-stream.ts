@@ -66,14 +66,21 @@ export class BallotsStream {
     } catch (err) {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
     }
-    const info = await jsm.streams.add({
-      name: this.options.stream,
-      subjects: [`${natsNames.ballotsPrefix}.${this.options.stream}.>`],
-      storage: 'file' as never,
-      num_replicas: this.options.replicas,
-      duplicate_window: nanos(this.options.duplicateWindowMs),
-    });
-    return { created: info.created, createdNow: true };
+    try {
+      const info = await jsm.streams.add({
+        name: this.options.stream,
+        subjects: [`${natsNames.ballotsPrefix}.${this.options.stream}.>`],
+        storage: 'file' as never,
+        num_replicas: this.options.replicas,
+        duplicate_window: nanos(this.options.duplicateWindowMs),
+      });
+      return { created: info.created, createdNow: true };
+    } catch (err) {
+      // Another relay (another shard group's, or a replica) made it meanwhile: that one it is.
+      const info = await jsm.streams.info(this.options.stream).catch(() => undefined);
+      if (info) return { created: info.created, createdNow: false };
+      throw err;
+    }
   }
 
   /**

@@ -4,11 +4,19 @@ import type { BallotsMessage, BallotsStream } from '../adapters/ballots-stream.t
 import type { CountedBallots } from '../adapters/counted-ballots.ts';
 import type { RelayState } from '../adapters/relay-state.ts';
 import type { ReplicationSession, ReplicationSource } from '../adapters/replication-stream.ts';
-import { bigIntToLsn, type PgOutputMessage } from '../domain/pgoutput.ts';
+import { bigIntToLsn, lsnToBigInt, type PgOutputMessage } from '../domain/pgoutput.ts';
 import { type CommittedTransaction, type CountedBallot, TransactionAssembler, type VoidedBallot } from '../domain/transactions.ts';
 import type { RelayMetrics } from '../metrics.ts';
 
 export interface RelayOptions {
+  /** The vote shard group this relay reads (its slot, state and table are on that group); default 0. */
+  shard?: number;
+  /**
+   * How many groups' relays publish into the stream (default 1). With more than one, the stream's
+   * newest message may be another group's, so where this group's publishing got to is kept in its
+   * own relay state instead (see `highWaterMark`).
+   */
+  shards?: number;
   /** Committed transactions are published together at most this often. */
   flushMs: number;
   /** ...or as soon as this many ballots are waiting. */
@@ -29,6 +37,8 @@ export interface RelayDeps {
 
 const encoder = new TextEncoder();
 const filledStreamKey = 'filled_stream';
+/** `<stream created> <commit LSN>`: the last commit of this group the stream acknowledged (several groups). */
+const publishedKey = 'published_lsn';
 
 /**
  * Moves counted ballots from PostgreSQL into JetStream `BALLOTS`, in commit order, at least once:
@@ -47,8 +57,15 @@ export class Relay {
   private pendingBallots = 0;
   /** Transactions at or below this commit position are already in the stream. */
   private highWater: bigint | undefined;
+  /** The stream's incarnation (its creation time) this session publishes to. */
+  private streamCreated = '';
+  private readonly shard: number;
+  private readonly shared: boolean;
 
-  constructor(private readonly deps: RelayDeps) {}
+  constructor(private readonly deps: RelayDeps) {
+    this.shard = deps.options.shard ?? 0;
+    this.shared = (deps.options.shards ?? 1) > 1;
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -66,13 +83,14 @@ export class Relay {
    */
   async checkStream(): Promise<void> {
     const { created } = await this.deps.stream.ensure();
+    this.streamCreated = created;
     const filled = await this.deps.state.get(filledStreamKey);
     if (filled === created) return;
     const started = Date.now();
     let count = 0;
     for await (const batch of this.deps.ballots.all()) {
       const messages = [...groupBy(batch, (b) => b.electionId)].map(([electionId, ballots]) =>
-        this.message(electionId, `refill:${created}:${electionId}:${ballots[0]!.receiptId}`, {
+        this.message(electionId, `${this.idPrefix}refill:${created}:${electionId}:${ballots[0]!.receiptId}`, {
           committedAt: ballots.at(-1)!.countedAt,
           ballots,
         }),
@@ -83,7 +101,7 @@ export class Relay {
     // Then the voids, in the order they were made: each cancels a ballot published above.
     for await (const batch of this.deps.ballots.voids()) {
       const messages = [...groupBy(batch, (v) => v.electionId)].map(([electionId, voids]) =>
-        this.message(electionId, `refill:${created}:${electionId}:void:${voids[0]!.receiptId}`, {
+        this.message(electionId, `${this.idPrefix}refill:${created}:${electionId}:void:${voids[0]!.receiptId}`, {
           committedAt: voids.at(-1)!.at,
           ballots: [],
           voids,
@@ -94,7 +112,29 @@ export class Relay {
     }
     await this.deps.state.set(filledStreamKey, created);
     this.deps.metrics.refills.inc();
-    this.deps.logger.info({ ballots: count, ms: Date.now() - started, stream: created }, 'BALLOTS stream refilled from PostgreSQL');
+    this.deps.logger.info({ ballots: count, ms: Date.now() - started, stream: created, shard: this.shard }, 'BALLOTS stream refilled from PostgreSQL');
+  }
+
+  /**
+   * Commit positions of one group are comparable only with each other: messages of group `n` > 0
+   * have ids of their own (`s<n>:`), or a commit of group 1 at the same position as one of group 0
+   * would be dropped by JetStream as a repeat. Group 0's are as they always were.
+   */
+  private get idPrefix(): string {
+    return this.shard > 0 ? `s${this.shard}:` : '';
+  }
+
+  /**
+   * The newest commit of this group already in the stream. One group: the stream's newest message.
+   * Several: this group's relay state, written after each acknowledged publish (the stream's newest
+   * message may be another group's, and finding this group's last one would mean reading back
+   * through the stream).
+   */
+  private async highWaterMark(): Promise<bigint | undefined> {
+    if (!this.shared) return this.deps.stream.lastCommitLsn();
+    const saved = await this.deps.state.get(publishedKey);
+    const [stream, lsn] = saved?.split(' ') ?? [];
+    return stream === this.streamCreated && lsn ? lsnToBigInt(lsn) : undefined;
   }
 
   private async run(): Promise<void> {
@@ -102,7 +142,7 @@ export class Relay {
       let session: ReplicationSession | undefined;
       try {
         await this.checkStream();
-        this.highWater = await this.deps.stream.lastCommitLsn();
+        this.highWater = await this.highWaterMark();
         this.pending = [];
         this.pendingBallots = 0;
         const assembler = new TransactionAssembler();
@@ -125,7 +165,7 @@ export class Relay {
       } catch (err) {
         if (!this.stopped) {
           this.deps.metrics.errors.inc();
-          this.deps.logger.warn({ err: (err as Error).message }, 'relay session failed; starting again from the slot');
+          this.deps.logger.warn({ err: (err as Error).message, shard: this.shard }, 'relay session failed; starting again from the slot');
         }
       } finally {
         await session?.stop().catch(() => {});
@@ -155,7 +195,11 @@ export class Relay {
     this.pending = [];
     this.pendingBallots = 0;
     const messages = this.messagesOf(transactions);
-    if (messages.length > 0) await this.deps.stream.publish(messages);
+    if (messages.length > 0) {
+      await this.deps.stream.publish(messages);
+      // Before the slot hears of it: a restart then skips what the stream holds (several groups).
+      if (this.shared) await this.deps.state.set(publishedKey, `${this.streamCreated} ${bigIntToLsn(transactions.at(-1)!.commitLsn)}`);
+    }
     const acked = Date.now();
     let ballots = 0;
     for (const tx of transactions) {
@@ -198,7 +242,7 @@ export class Relay {
     }
     return [...byElection].map(([electionId, { ballots, voids, last }]) => {
       const lsn = bigIntToLsn(last.commitLsn);
-      return this.message(electionId, `${lsn}:${electionId}`, {
+      return this.message(electionId, `${this.idPrefix}${lsn}:${electionId}`, {
         commitLsn: lsn,
         committedAt: last.committedAt.toISOString(),
         ballots,
@@ -216,7 +260,7 @@ export class Relay {
     const ballots = body.ballots
       .map((b) => `{"receiptId":${JSON.stringify(b.receiptId)},"selections":${b.selections},"countedAt":"${b.countedAt}"}`)
       .join(',');
-    const commit = body.commitLsn ? `"commitLsn":"${body.commitLsn}",` : '';
+    const commit = `${this.shard > 0 ? `"shard":${this.shard},` : ''}${body.commitLsn ? `"commitLsn":"${body.commitLsn}",` : ''}`;
     const voids = body.voids?.length
       ? `,"voids":${JSON.stringify(body.voids.map((v) => ({ receiptId: v.receiptId, reason: v.reason, at: v.at })))}`
       : '';

@@ -114,9 +114,15 @@ export class BallotStore {
   /** Each election's review salt (votes.review_salts), read or made once per process. */
   private readonly salts = new Map<string, Promise<Buffer>>();
 
+  /**
+   * `canonicalSalts`: on a vote shard group other than 0, shard group 0's store. An election has one
+   * review salt for all its ballots, whatever group they are on (otherwise one DPoP key would hash
+   * differently per group and fraud review could not group its ballots): it is made on group 0 and
+   * copied to each other group the first time a ballot of the election is committed there.
+   */
   constructor(
     private readonly sql: Sql,
-    private readonly options: { slots: number },
+    private readonly options: { slots: number; canonicalSalts?: BallotStore },
   ) {
     this.slot = Math.floor(Math.random() * options.slots);
   }
@@ -173,7 +179,8 @@ export class BallotStore {
     );
   }
 
-  private salt(electionId: string): Promise<Buffer> {
+  /** The election's review salt (read or made once per process). */
+  salt(electionId: string): Promise<Buffer> {
     let salt = this.salts.get(electionId);
     if (!salt) {
       salt = this.readSalt(electionId);
@@ -185,9 +192,17 @@ export class BallotStore {
   }
 
   private async readSalt(electionId: string): Promise<Buffer> {
-    // Replicas race to make it; the first insert wins and every replica reads that one.
+    const canonical = this.options.canonicalSalts;
+    if (canonical) {
+      // This group's copy, once made, serves without group 0 (which may be down meanwhile).
+      const [copy] = await this.sql<{ salt: Buffer }[]>`select salt from votes.review_salts where election_id = ${electionId}`;
+      if (copy) return copy.salt;
+    }
+    // Replicas race to make it; the first insert wins and every replica reads that one. A copy is
+    // only ever group 0's salt, so copies racing insert the same bytes.
+    const made = canonical ? await canonical.salt(electionId) : randomBytes(32);
     await this.sql`
-      insert into votes.review_salts (election_id, salt) values (${electionId}, ${randomBytes(32)})
+      insert into votes.review_salts (election_id, salt) values (${electionId}, ${made})
       on conflict (election_id) do nothing`;
     const [row] = await this.sql<{ salt: Buffer }[]>`select salt from votes.review_salts where election_id = ${electionId}`;
     return row!.salt;

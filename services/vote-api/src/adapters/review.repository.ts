@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '@onevote/platform';
-import type { ClusterKind, ClusterRef, ClusterThresholds } from '../domain/review.ts';
+import {
+  type ClusterKind,
+  type ClusterMinuteRow,
+  type ClusterRef,
+  type ClusterRow,
+  type ClusterThresholds,
+  clustersOf,
+} from '../domain/review.ts';
 
 /** What the log calls a ballot: base64url (unpadded) SHA-256 of the receipt id's UTF-8 (API.md). */
 const ballotHashSql = (column: string) =>
   `translate(rtrim(encode(sha256(convert_to(${column}::text, 'UTF8')), 'base64'), '='), '+/', '-_')`;
 
-export interface ClusterMinute {
-  minute: string;
-  ballots: number;
-  voided: number;
-}
-
-export interface ClusterRow {
-  ref: ClusterRef;
-  ballots: number;
-  voided: number;
-  /** Ballots that passed a challenge (the risk rules asked for one and it was solved). */
-  challenged: number;
-  perMinute: ClusterMinute[];
-}
+export type { ClusterMinute, ClusterRow } from '../domain/review.ts';
 
 export interface ReviewedBallot {
   ballot: string;
@@ -41,6 +35,15 @@ export interface VoidOutcome {
   voidId?: string;
 }
 
+/**
+ * What a void names: a cluster (its ballots at the moment of the void), ballots by their hashes in
+ * the log, or (across vote shard groups) the receipts already found on this group.
+ */
+export type VoidTarget =
+  | { cluster: ClusterRef; clusterId: string }
+  | { ballots: string[] }
+  | { receipts: string[]; clusterId?: string };
+
 /** Ballots of one cluster: `$2` kind, `$3` value, `$4` minute (bursts). */
 const inCluster = `
   sg.election_id = $1 and (
@@ -59,6 +62,19 @@ export class ReviewRepository {
 
   /** Every cluster of an election at or above its threshold, with ballots per minute. */
   async clusters(electionId: string, thresholds: ClusterThresholds): Promise<ClusterRow[]> {
+    return clustersOf(await this.clusterRows(electionId, thresholds), thresholds);
+  }
+
+  /**
+   * The rows behind `clusters`, one per cluster and minute: the clusters of this shard group at or
+   * above `min`, and also those named in `also` whatever their size here. Across vote shard groups
+   * (ShardedReview) a cluster's counts are the sums of every group's rows.
+   */
+  async clusterRows(
+    electionId: string,
+    min: ClusterThresholds,
+    also: { subnets: string[]; keys: string[]; bursts: { subnet: string; minute: string }[] } = { subnets: [], keys: [], bursts: [] },
+  ): Promise<ClusterMinuteRow[]> {
     const rows = (await this.sql.unsafe(
       `with s as (
          select sg.subnet, sg.key_hash, sg.risk, date_trunc('minute', sg.counted_at) as minute,
@@ -67,9 +83,11 @@ export class ReviewRepository {
            left join votes.voided_ballots v on v.election_id = sg.election_id and v.receipt_id = sg.receipt_id
           where sg.election_id = $1
        ),
-       subnets as (select subnet from s group by subnet having count(*) >= $2),
-       keys as (select key_hash from s group by key_hash having count(*) >= $3),
-       bursts as (select subnet, minute from s group by subnet, minute having count(*) >= $4)
+       subnets as (select subnet from s group by subnet having count(*) >= $2 or subnet = any($5::text[])),
+       keys as (select key_hash from s group by key_hash having count(*) >= $3 or key_hash = any($6::text[])),
+       bursts as (
+         select subnet, minute from s group by subnet, minute
+         having count(*) >= $4 or (subnet, minute) in (select * from unnest($7::text[], $8::timestamptz[])))
        select 'subnet' as kind, s.subnet as value, null::timestamptz as burst, s.minute,
               count(*)::int as ballots, (count(*) filter (where voided))::int as voided,
               (count(*) filter (where risk <> 'allow'))::int as challenged
@@ -83,7 +101,16 @@ export class ReviewRepository {
               (count(*) filter (where risk <> 'allow'))::int
          from s join bursts using (subnet, minute) group by s.subnet, s.minute
        order by 1, 2, 4`,
-      [electionId, thresholds.subnetMin, thresholds.keyMin, thresholds.burstMin],
+      [
+        electionId,
+        min.subnetMin,
+        min.keyMin,
+        min.burstMin,
+        also.subnets,
+        also.keys,
+        also.bursts.map((b) => b.subnet),
+        also.bursts.map((b) => b.minute),
+      ] as never[],
     )) as unknown as {
       kind: ClusterKind;
       value: string;
@@ -93,20 +120,15 @@ export class ReviewRepository {
       voided: number;
       challenged: number;
     }[];
-    const clusters = new Map<string, ClusterRow>();
-    for (const row of rows) {
-      const key = `${row.kind}\n${row.value}\n${row.burst?.toISOString() ?? ''}`;
-      let cluster = clusters.get(key);
-      if (!cluster) {
-        const ref: ClusterRef = { kind: row.kind, value: row.value, ...(row.burst ? { minute: row.burst.toISOString() } : {}) };
-        clusters.set(key, (cluster = { ref, ballots: 0, voided: 0, challenged: 0, perMinute: [] }));
-      }
-      cluster.ballots += row.ballots;
-      cluster.voided += row.voided;
-      cluster.challenged += row.challenged;
-      cluster.perMinute.push({ minute: row.minute.toISOString(), ballots: row.ballots, voided: row.voided });
-    }
-    return [...clusters.values()];
+    return rows.map((row) => ({
+      kind: row.kind,
+      value: row.value,
+      ...(row.burst ? { burst: row.burst.toISOString() } : {}),
+      minute: row.minute.toISOString(),
+      ballots: row.ballots,
+      voided: row.voided,
+      challenged: row.challenged,
+    }));
   }
 
   /** How many ballots the cluster holds now (0 when it names none). */
@@ -124,9 +146,24 @@ export class ReviewRepository {
     ref: ClusterRef,
     page: { offset: number; limit: number },
   ): Promise<{ total: number; items: ReviewedBallot[] }> {
+    const { total, items } = await this.clusterBallotsInOrder(electionId, ref, page);
+    return { total, items: items.map(({ order: _order, ...item }) => item) };
+  }
+
+  /**
+   * `clusterBallots` with each ballot's place in the order (`order`: the commit time to the
+   * microsecond and the receipt id, as text that sorts the way PostgreSQL orders them), so pages of
+   * several vote shard groups can be merged into one order.
+   */
+  async clusterBallotsInOrder(
+    electionId: string,
+    ref: ClusterRef,
+    page: { offset: number; limit: number },
+  ): Promise<{ total: number; items: (ReviewedBallot & { order: string })[] }> {
     const rows = (await this.sql.unsafe(
       `select ${ballotHashSql('sg.receipt_id')} as ballot, sg.counted_at, sg.subnet, sg.key_hash,
               sg.token_age_seconds, sg.risk, sg.reasons, v.reason as void_reason, v.voided_at,
+              to_char(sg.counted_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS') || ' ' || sg.receipt_id::text as sort_key,
               count(*) over () ::int as total
          from votes.ballot_signals sg
          left join votes.voided_ballots v on v.election_id = sg.election_id and v.receipt_id = sg.receipt_id
@@ -144,12 +181,14 @@ export class ReviewRepository {
       reasons: string;
       void_reason: string | null;
       voided_at: Date | null;
+      sort_key: string;
       total: number;
     }[];
     const total = rows[0]?.total ?? (page.offset > 0 ? await this.clusterSize(electionId, ref) : 0);
     return {
       total,
       items: rows.map((r) => ({
+        order: r.sort_key,
         ballot: r.ballot,
         countedAt: r.counted_at.toISOString(),
         subnet: r.subnet,
@@ -161,6 +200,18 @@ export class ReviewRepository {
         ...(r.voided_at ? { voidReason: r.void_reason ?? '', voidedAt: r.voided_at.toISOString() } : {}),
       })),
     };
+  }
+
+  /** The ballots of the election on this shard group among `hashes` (their hashes in the log): receipt and hash. */
+  async ballotsByHash(electionId: string, hashes: string[]): Promise<{ receipt: string; ballot: string }[]> {
+    // A scan of the election's ballots (receipt ids are not indexed; voids are rare).
+    const rows = (await this.sql.unsafe(
+      `select b.receipt_id::text as receipt, ${ballotHashSql('b.receipt_id')} as ballot
+         from votes.ballots b
+        where b.election_id = $1 and ${ballotHashSql('b.receipt_id')} = any($2::text[])`,
+      [electionId, hashes] as never[],
+    )) as unknown as { receipt: string; ballot: string }[];
+    return rows;
   }
 
   /** Ballots voided in the election so far. */
@@ -179,12 +230,16 @@ export class ReviewRepository {
    */
   async void(
     electionId: string,
-    target: { cluster: ClusterRef; clusterId: string } | { ballots: string[] },
+    target: VoidTarget,
     by: { actor: string; reason: string },
+    voidId: string = randomUUID(),
   ): Promise<VoidOutcome | { unknown: string[] }> {
     return this.sql.begin(async (tx) => {
       let receipts: string[];
-      if ('cluster' in target) {
+      if ('receipts' in target) {
+        // Already found on this shard group (ShardedReview.void), sorted so locks come in one order.
+        receipts = [...target.receipts].sort();
+      } else if ('cluster' in target) {
         const rows = (await tx.unsafe(
           `select sg.receipt_id::text from votes.ballot_signals sg where ${inCluster} order by sg.receipt_id`,
           clusterParams(electionId, target.cluster) as never[],
@@ -205,11 +260,10 @@ export class ReviewRepository {
         receipts = rows.map((r) => r.receipt_id);
       }
       if (receipts.length === 0) return { voided: 0, alreadyVoided: 0 };
-      const voidId = randomUUID();
       const [action] = (await tx.unsafe(
         `insert into votes.void_actions (id, election_id, actor, reason, cluster_id, ballots)
          values ($1, $2, $3, $4, $5, $6) returning seq`,
-        [voidId, electionId, by.actor, by.reason, 'clusterId' in target ? target.clusterId : null, receipts.length],
+        [voidId, electionId, by.actor, by.reason, 'clusterId' in target ? (target.clusterId ?? null) : null, receipts.length],
       )) as unknown as { seq: string }[];
       // I3: the tally deltas come from `marked`, the rows this statement inserted. Slot 0 may go
       // below zero; tallies are read as sums over slots.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { clusterId, minimumSize, parseClusterId } from './review.ts';
+import { describe, test } from 'node:test';
+import { candidateThresholds, clusterId, clustersOf, minimumSize, parseClusterId } from './review.ts';
 
 test('a cluster id names its cluster and reads back; anything else names none', () => {
   for (const ref of [
@@ -33,4 +33,46 @@ test('each kind has its own threshold', () => {
     (['subnet', 'key', 'burst'] as const).map((k) => minimumSize(k, thresholds)),
     [20, 2, 10],
   );
+});
+
+describe('clusters over vote shard groups', () => {
+  const thresholds = { subnetMin: 20, keyMin: 2, burstMin: 10 };
+
+  test('a cluster below its threshold on every group is found from candidates at ceil(min / groups)', () => {
+    assert.deepEqual(candidateThresholds(thresholds, 1), thresholds);
+    assert.deepEqual(candidateThresholds(thresholds, 2), { subnetMin: 10, keyMin: 1, burstMin: 5 });
+    assert.deepEqual(candidateThresholds(thresholds, 3), { subnetMin: 7, keyMin: 1, burstMin: 4 });
+  });
+
+  test("groups' rows of one cluster and minute are summed; clusters below the threshold in all are dropped", () => {
+    const row = (value: string, minute: string, ballots: number, voided = 0) => ({
+      kind: 'subnet' as const,
+      value,
+      minute,
+      ballots,
+      voided,
+      challenged: 0,
+    });
+    const clusters = clustersOf(
+      [
+        row('10.0.0.0/24', '2026-01-01T10:01:00.000Z', 8),
+        row('10.0.0.0/24', '2026-01-01T10:00:00.000Z', 4, 1),
+        // The same cluster and minute from the other group.
+        row('10.0.0.0/24', '2026-01-01T10:01:00.000Z', 9, 2),
+        row('10.9.9.0/24', '2026-01-01T10:00:00.000Z', 19),
+      ],
+      thresholds,
+    );
+    assert.equal(clusters.length, 1);
+    assert.deepEqual(clusters[0], {
+      ref: { kind: 'subnet', value: '10.0.0.0/24' },
+      ballots: 21,
+      voided: 3,
+      challenged: 0,
+      perMinute: [
+        { minute: '2026-01-01T10:00:00.000Z', ballots: 4, voided: 1 },
+        { minute: '2026-01-01T10:01:00.000Z', ballots: 17, voided: 2 },
+      ],
+    });
+  });
 });

@@ -64,3 +64,67 @@ export function parseClusterId(id: string): ClusterRef | undefined {
 export function minimumSize(kind: ClusterKind, thresholds: ClusterThresholds): number {
   return kind === 'subnet' ? thresholds.subnetMin : kind === 'key' ? thresholds.keyMin : thresholds.burstMin;
 }
+
+export interface ClusterMinute {
+  minute: string;
+  ballots: number;
+  voided: number;
+}
+
+export interface ClusterRow {
+  ref: ClusterRef;
+  ballots: number;
+  voided: number;
+  /** Ballots that passed a challenge (the risk rules asked for one and it was solved). */
+  challenged: number;
+  perMinute: ClusterMinute[];
+}
+
+/** One cluster's ballots in one minute, as one vote shard group counts them. */
+export interface ClusterMinuteRow {
+  kind: ClusterKind;
+  value: string;
+  /** For a burst: its minute. */
+  burst?: string;
+  minute: string;
+  ballots: number;
+  voided: number;
+  challenged: number;
+}
+
+/**
+ * Clusters from per-minute rows, summed over vote shard groups (the same cluster and minute may
+ * come from several), keeping those at or above their kind's threshold; minutes in order.
+ */
+export function clustersOf(rows: readonly ClusterMinuteRow[], thresholds: ClusterThresholds): ClusterRow[] {
+  const clusters = new Map<string, ClusterRow & { minutes: Map<string, ClusterMinute> }>();
+  for (const row of rows) {
+    const key = `${row.kind}\n${row.value}\n${row.burst ?? ''}`;
+    let cluster = clusters.get(key);
+    if (!cluster) {
+      const ref: ClusterRef = { kind: row.kind, value: row.value, ...(row.burst ? { minute: row.burst } : {}) };
+      clusters.set(key, (cluster = { ref, ballots: 0, voided: 0, challenged: 0, perMinute: [], minutes: new Map() }));
+    }
+    cluster.ballots += row.ballots;
+    cluster.voided += row.voided;
+    cluster.challenged += row.challenged;
+    const minute = cluster.minutes.get(row.minute);
+    if (minute) {
+      minute.ballots += row.ballots;
+      minute.voided += row.voided;
+    } else cluster.minutes.set(row.minute, { minute: row.minute, ballots: row.ballots, voided: row.voided });
+  }
+  return [...clusters.values()]
+    .filter((c) => c.ballots >= minimumSize(c.ref.kind, thresholds))
+    .map(({ minutes, ...c }) => ({ ...c, perMinute: [...minutes.values()].sort((a, b) => a.minute.localeCompare(b.minute)) }));
+}
+
+/**
+ * What each of `groups` vote shard groups must report so that no cluster is missed: a cluster of
+ * `min` ballots in all has at least `ceil(min / groups)` on some group. Those candidates are then
+ * counted on every group (ShardedReview.clusters).
+ */
+export function candidateThresholds(thresholds: ClusterThresholds, groups: number): ClusterThresholds {
+  const part = (n: number) => Math.max(1, Math.ceil(n / groups));
+  return { subnetMin: part(thresholds.subnetMin), keyMin: part(thresholds.keyMin), burstMin: part(thresholds.burstMin) };
+}

@@ -142,6 +142,25 @@ describe('group commit', () => {
     assert.equal(committer.breakerState, 'closed');
   });
 
+  test('half open: one batch tries the store, ballots arriving meanwhile are refused at once (fast 503s while it is down)', async () => {
+    const { store, committer, clock } = setUp({ breakerOpenMs: 50, maxQueue: 100 });
+    const failing = committer.submit(aBallot());
+    await until(() => store.waiting === 1);
+    store.fail();
+    await assert.rejects(failing, { code: 'unavailable' });
+
+    clock.ms += 50;
+    const trial = committer.submit(aBallot());
+    await until(() => store.waiting === 1);
+    assert.equal(committer.breakerState, 'half_open');
+    // Without the rule these would queue behind the trial and wait for the store's failure.
+    assert.equal(code(() => committer.submit(aBallot())), 'unavailable');
+    store.fail();
+    await assert.rejects(trial, { code: 'unavailable' });
+    assert.equal(committer.breakerState, 'open');
+    assert.equal(store.calls.length, 2, 'only the trial reached the store');
+  });
+
   test('while a commit runs longer than the latency limit new ballots are refused with 503', async () => {
     const { store, committer, clock } = setUp({ latencyLimitMs: 10 });
     const slow = committer.submit(aBallot());

@@ -13,6 +13,8 @@ export interface GroupCommitOptions {
   timeoutMs: number;
   breakerFailures: number;
   breakerOpenMs: number;
+  /** The vote shard group this committer writes to (its metrics' `shard` label); 0 by default. */
+  shard?: number;
 }
 
 /** How a submitted ballot ended: the ballot that holds the voter's seat, and whether it is this one. */
@@ -39,7 +41,8 @@ const retryableCodes = new Set(['40P01', '40001']);
  * Gathers concurrent ballots into one transaction (up to `maxBatch`, or what arrived within
  * `maxWaitMs`), with at most `concurrency` transactions in flight, and answers each waiter from the
  * commit's result. The queue is bounded and the store guarded by a circuit breaker: when either
- * says no, the ballot is refused at once with 503 and nothing is recorded.
+ * says no, the ballot is refused at once with 503 and nothing is recorded. One per vote shard group,
+ * so a group that is down or slow never holds up another group's ballots.
  */
 export class GroupCommitter {
   private queue: Waiter[] = [];
@@ -51,6 +54,8 @@ export class GroupCommitter {
   private readonly listeners: CommitListener[] = [];
   private stopped = false;
   private readonly now: () => number;
+  /** The `shard` label of this committer's metrics. */
+  private readonly labels: { shard: string };
 
   constructor(
     private readonly store: BallotStore,
@@ -58,13 +63,16 @@ export class GroupCommitter {
     private readonly deps: { logger: Logger; metrics: VoteMetrics; now?: () => number },
   ) {
     this.now = deps.now ?? Date.now;
-    deps.metrics.queueLimit.set(options.maxQueue);
+    this.labels = { shard: String(options.shard ?? 0) };
+    deps.metrics.queueLimit.set(this.labels, options.maxQueue);
+    deps.metrics.queueDepths.set(this.labels.shard, () => this.queue.length);
+    deps.metrics.breakerOpen.set(this.labels, 0);
     this.breaker = new CircuitBreaker({
       failures: options.breakerFailures,
       openMs: options.breakerOpenMs,
       onChange: (state) => {
-        deps.metrics.breakerOpen.set(state === 'open' ? 1 : 0);
-        deps.logger.warn({ state }, 'ballot store circuit breaker');
+        deps.metrics.breakerOpen.set(this.labels, state === 'open' ? 1 : 0);
+        deps.logger.warn({ state, shard: options.shard ?? 0 }, 'ballot store circuit breaker');
       },
     });
   }
@@ -88,13 +96,17 @@ export class GroupCommitter {
     if (!this.breaker.allows(now)) {
       throw unavailable('the ballot store is unavailable', this.breaker.retryInMs(now) / 1000);
     }
+    // Half open: one batch tries the store; whoever comes while it runs is answered at once rather
+    // than made to wait for a store that most likely is still down (its voters' 503s stay fast).
+    if (this.breaker.current === 'half_open' && this.inFlight.size > 0) {
+      throw unavailable('the ballot store is unavailable');
+    }
     if (this.queue.length >= this.options.maxQueue) throw unavailable('too many ballots are waiting');
     for (const started of this.inFlight.values()) {
       if (now - started > this.options.latencyLimitMs) throw unavailable('commits are too slow right now');
     }
     return new Promise<Seat>((resolve, reject) => {
       this.queue.push({ ballot, trace: sampledSpanContext(), resolve, reject });
-      this.deps.metrics.queueDepth.set(this.queue.length);
       this.schedule();
     });
   }
@@ -130,7 +142,6 @@ export class GroupCommitter {
   private flush() {
     while (this.queue.length > 0 && this.inFlight.size < this.options.concurrency) {
       const batch = this.queue.splice(0, this.options.maxBatch);
-      this.deps.metrics.queueDepth.set(this.queue.length);
       void this.traced(batch);
     }
   }
@@ -175,7 +186,7 @@ export class GroupCommitter {
       ]);
       clearTimeout(timer);
       this.breaker.success();
-      this.deps.metrics.commits.inc({ result: 'ok' });
+      this.deps.metrics.commits.inc({ ...this.labels, result: 'ok' });
       this.deps.metrics.batchSize.observe(ballots.length);
       this.deps.metrics.commitLatency.observe((performance.now() - started) / 1000);
       const seats = seatsOf(result);
@@ -189,9 +200,9 @@ export class GroupCommitter {
     } catch (err) {
       clearTimeout(timer);
       this.breaker.failure(this.now());
-      this.deps.metrics.commits.inc({ result: timedOut ? 'timeout' : 'error' });
+      this.deps.metrics.commits.inc({ ...this.labels, result: timedOut ? 'timeout' : 'error' });
       this.deps.logger.warn(
-        { err: (err as Error).message, code: (err as { code?: string }).code, ballots: ballots.length },
+        { err: (err as Error).message, code: (err as { code?: string }).code, ballots: ballots.length, shard: this.labels.shard },
         'group commit failed',
       );
       const answer =

@@ -3,9 +3,8 @@ import type { AltchaChallenges, Authenticator, AuthRequest, Principal } from '@o
 import type { ElectionConfig } from '@onevote/election-config';
 import { AppError, type Logger, withSpan } from '@onevote/platform';
 import type { AttemptCounters } from '../adapters/attempt-counters.ts';
-import type { BallotStore } from '../adapters/ballot-store.ts';
 import type { RollMembership } from '../adapters/roll-membership.ts';
-import type { GroupCommitter } from '../group-commit/group-commit.ts';
+import type { VoteShard, VoteShards } from '../adapters/vote-shards.ts';
 import type { RateLimits, WindowCount } from '../domain/rate-limits.ts';
 import { availability, ballotProblem, type Selection } from '../domain/ballot.ts';
 import { eligibilityRefusal } from '../domain/eligibility.ts';
@@ -38,9 +37,11 @@ export interface CastVoteDeps {
   rateLimits: RateLimits;
   riskThresholds: RiskThresholds;
   riskWindowSeconds: number;
-  committer: GroupCommitter;
-  /** Confirms an "already voted" hint by primary key before a voter is refused. */
-  ballots: Pick<BallotStore, 'find'>;
+  /**
+   * The vote shard groups: the voter's group commits the ballot (its own queue and breaker) and
+   * confirms an "already voted" hint by primary key before a voter is refused.
+   */
+  shards: Pick<VoteShards, 'forVoter'>;
   metrics: VoteMetrics;
   logger: Logger;
 }
@@ -143,13 +144,15 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
     }
     // Counters, rate limits, risk rules and the challenge: one span.
     const { counts, decision, tokenAgeSeconds } = await withSpan('vote.risk', () => screen(election, principal, input));
+    // The voter's shard group holds their one seat in this election (I2); its breaker answers for it.
+    const shard = deps.shards.forVoter(election, principal.voterId);
 
     if (!counts?.hint) metrics.fastPath.inc({ result: counts ? 'miss' : 'error' });
     else {
       // The hint only says where to look: a primary-key read answers a repeat without queueing it
       // for a commit, and a stale hint (a restored database, a voided ballot, a deleted account)
       // never refuses a voter who has not voted (I2 lives in PostgreSQL, not in Redis).
-      const seat = await confirmSeat(deps.ballots, election.id, principal.voterId);
+      const seat = await confirmSeat(shard, election.id, principal.voterId);
       metrics.fastPath.inc({ result: seat ? 'hit' : 'stale' });
       if (seat) {
         const receipt: Receipt = { receiptId: seat.receiptId, status: 'counted', countedAt: seat.countedAt.toISOString() };
@@ -160,7 +163,7 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
 
     // The ballot's span for the wait in the group commit; the batch's span links to it.
     const { stored, counted } = await withSpan('vote.enqueue', () =>
-      deps.committer.submit({
+      shard.committer.submit({
         electionId: election.id,
         voterId: principal.voterId,
         receiptId: randomUUID(), // 122 random bits: receipts cannot be guessed
@@ -206,9 +209,13 @@ export function createCastVote(deps: CastVoteDeps): CastVote {
   };
 }
 
-async function confirmSeat(ballots: CastVoteDeps['ballots'], electionId: string, voterId: string) {
+async function confirmSeat(shard: Pick<VoteShard, 'store' | 'committer'>, electionId: string, voterId: string) {
+  // A group whose breaker is open answers its voters at once, not after a connect timeout.
+  if (!shard.committer.storeAvailable) {
+    throw new AppError('unavailable', { detail: 'the ballot store is unavailable', retryAfter: 1 });
+  }
   try {
-    const [seat] = await ballots.find([{ electionId, voterId }]);
+    const [seat] = await shard.store.find([{ electionId, voterId }]);
     return seat;
   } catch (err) {
     throw new AppError('unavailable', { detail: 'the ballot store is unavailable', retryAfter: 1, cause: err });

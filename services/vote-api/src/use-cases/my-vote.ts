@@ -1,7 +1,7 @@
 import type { Authenticator, AuthRequest } from '@onevote/auth';
 import { AppError } from '@onevote/platform';
 import type { BallotStore } from '../adapters/ballot-store.ts';
-import type { GroupCommitter } from '../group-commit/group-commit.ts';
+import type { ShardedElection, VoteShards } from '../adapters/vote-shards.ts';
 import type { Selection } from '../domain/ballot.ts';
 
 export interface MyVote {
@@ -18,15 +18,18 @@ export interface MyVote {
 /** The caller's own ballot; there is no way to name another voter (the voter id is the token's). */
 export function createMyVote(deps: {
   authenticator: Pick<Authenticator, 'authenticate'>;
-  store: BallotStore;
-  committer: GroupCommitter;
+  shards: Pick<VoteShards, 'forVoter'>;
+  /** The election's config, for its shard count; an unknown election is read on shard group 0. */
+  elections: { get(id: string): ShardedElection | undefined };
 }) {
   return async (input: { electionId: string; auth: AuthRequest }): Promise<MyVote> => {
     const principal = await deps.authenticator.authenticate(input.auth);
-    if (!deps.committer.storeAvailable) throw new AppError('unavailable', { retryAfter: 1 });
+    // The group that holds the voter's ballot of this election (its breaker answers for it).
+    const shard = deps.shards.forVoter(deps.elections.get(input.electionId) ?? { id: input.electionId }, principal.voterId);
+    if (!shard.committer.storeAvailable) throw new AppError('unavailable', { retryAfter: 1 });
     let ballot: Awaited<ReturnType<BallotStore['mine']>>;
     try {
-      ballot = await deps.store.mine(input.electionId, principal.voterId);
+      ballot = await shard.store.mine(input.electionId, principal.voterId);
     } catch (err) {
       throw new AppError('unavailable', {
         detail: 'the ballot store is unavailable',

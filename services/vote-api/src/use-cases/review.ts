@@ -1,12 +1,14 @@
 import type { ElectionConfig } from '@onevote/election-config';
 import { AppError, type Logger } from '@onevote/platform';
-import type { ClusterRow, ReviewedBallot, ReviewRepository } from '../adapters/review.repository.ts';
+import type { ClusterRow, ReviewedBallot } from '../adapters/review.repository.ts';
+import type { ShardedReview } from '../adapters/sharded-review.ts';
 import { availability } from '../domain/ballot.ts';
 import { type ClusterRef, type ClusterThresholds, clusterId, minimumSize, parseClusterId } from '../domain/review.ts';
 
 export interface ReviewDeps {
   elections: { get(id: string): ElectionConfig | undefined };
-  repository: ReviewRepository;
+  /** Over every vote shard group of the election. */
+  repository: Pick<ShardedReview, 'clusters' | 'clusterSize' | 'clusterBallots' | 'voidedCount' | 'void'>;
   thresholds: ClusterThresholds;
   /** Told after a void changed a tally (results re-read it). */
   voided(electionId: string, ballots: number): void;
