@@ -16,6 +16,6 @@ export { killChildrenOnSignal, ManagedProcess } from './process.ts';
 export { databaseRoles, provisionDatabase } from './provision.ts';
 export { RedisServer } from './redis.ts';
 export { repoRoot, runServiceCli, type ServiceName, serviceDefs, spawnService, waitReady } from './services.ts';
-export { type RunningService, type Stack, type StackOptions, startStack } from './stack.ts';
+export { clusterReplicas, type RunningService, type Stack, type StackOptions, startStack } from './stack.ts';
 export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';
 export { GiveUp, waitFor } from './wait.ts';
