@@ -45,13 +45,19 @@ export function redisFlushAll(port: number): Promise<void> {
   });
 }
 
-/** An SSE client that reconnects like a browser's EventSource and records each total it sees. */
+/**
+ * An SSE client that reconnects like a browser's EventSource and records each total it sees, and
+ * how many times it connected (`connections.length`, each with the time its first frame came).
+ */
 export function readTotals(url: string) {
   const totals: number[] = [];
+  const connections: { at: number; firstFrameAt?: number }[] = [];
   const controller = new AbortController();
   void (async () => {
     while (!controller.signal.aborted) {
       try {
+        const connection: { at: number; firstFrameAt?: number } = { at: Date.now() };
+        connections.push(connection);
         const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: controller.signal });
         const reader = res.body!.getReader();
         const decoder = new TextDecoder();
@@ -66,6 +72,7 @@ export function readTotals(url: string) {
             buffer = buffer.slice(end + 2);
             end = buffer.indexOf('\n\n');
             if (data) totals.push((JSON.parse(data.slice(5)) as { totalBallots: number }).totalBallots);
+            if (data) connection.firstFrameAt ??= Date.now();
           }
         }
       } catch {
@@ -74,5 +81,5 @@ export function readTotals(url: string) {
       if (!controller.signal.aborted) await new Promise((r) => setTimeout(r, 250));
     }
   })();
-  return { totals, stop: () => controller.abort() };
+  return { totals, connections, stop: () => controller.abort() };
 }

@@ -12,7 +12,7 @@ import {
   type Verification,
   verify,
 } from '@onevote/bench';
-import { GiveUp, type MonitoringOptions, type Stack, startStack, waitFor } from '@onevote/stack';
+import { GiveUp, type MonitoringOptions, type Stack, type StackOptions, startStack, waitFor } from '@onevote/stack';
 
 export interface ScenarioContext {
   stack: Stack;
@@ -60,6 +60,8 @@ export interface ScenarioOptions {
   /** Services whose operations listener (`url`) must answer /readyz again after the fault. */
   mustRecover?: (ctx: ScenarioContext) => { name: string; url: string }[];
   extraEnv?: NodeJS.ProcessEnv;
+  /** Processes per service (issue 18: `clusterReplicas`, two of each behind the gateway). */
+  replicas?: StackOptions['replicas'];
   /** Also run Prometheus and the exporters on the scenario's stack (`stack.monitoring`). */
   monitoring?: MonitoringOptions;
   /** Checks on the live stack after the load, before it is stopped. */
@@ -85,6 +87,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     extraIssuers: [issuer.trustEntry],
     extraEnv: { ...audienceOnOneAddress, ...o.extraEnv },
     ...(o.monitoring ? { monitoring: o.monitoring } : {}),
+    ...(o.replicas ? { replicas: o.replicas } : {}),
   });
   try {
     const election = await createOpenElection(stack.gatewayUrl, issuer);
@@ -109,7 +112,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     await new Promise((r) => setTimeout(r, o.faultAt * 1000));
     await o.fault(ctx);
     const faultEnded = Date.now();
-    const recover = o.mustRecover?.(ctx) ?? [...stack.services.values()].map((s) => ({ name: s.def.name, url: s.opsUrl }));
+    // Every replica of every service by default (`vote-api-2` names a second one).
+    const recover =
+      o.mustRecover?.(ctx) ?? [...stack.replicas.values()].flat().map((s) => ({ name: s.process.spec.name, url: s.opsUrl }));
     await Promise.all(recover.map((service) => waitRecovered(stack, service)));
     const recoverySeconds = (Date.now() - faultEnded) / 1000;
     const state = await load;
@@ -144,7 +149,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
 
 /** Waits for a service to answer /readyz again; if it does not, the error carries the end of its log. */
 async function waitRecovered(stack: Stack, { name, url }: { name: string; url: string }) {
-  const proc = [...stack.services.values()].find((s) => s.def.name === name)?.process;
+  const proc = [...stack.replicas.values()].flat().find((s) => s.process.spec.name === name)?.process;
   try {
     await waitFor(
       `${name} to be ready again`,
