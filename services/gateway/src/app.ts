@@ -258,6 +258,8 @@ export async function buildApp({ config, logger, metrics, upstreams }: GatewayDe
     await scope.register(replyFrom, {
       undici: { connections: 512, pipelining: 1, keepAliveTimeout: 60_000 },
       retryMethods: [],
+      // Its two info lines per proxied call: the services log no requests either; failures are logged below.
+      disableRequestLogging: true,
     });
     scope.all('/v1/*', proxy);
     scope.all('/.well-known/*', proxy);
@@ -267,6 +269,7 @@ export async function buildApp({ config, logger, metrics, upstreams }: GatewayDe
       // A stream is idle between frames: keepalives come every 15 s, well inside the body timeout.
       undici: { connections: config.MAX_STREAMS, pipelining: 1, bodyTimeout: 60_000 },
       retryMethods: [],
+      disableRequestLogging: true,
     });
     scope.get('/v1/elections/:id/results/stream', proxy);
     scope.get('/v1/elections/:id/operations/stream', proxy);
