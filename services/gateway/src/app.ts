@@ -110,12 +110,14 @@ export async function buildApp({ config, logger, metrics, upstreams }: GatewayDe
     if (problem) return reply.status(problem.status).header('connection', 'close').type(problemContentType).send(problem);
   });
 
-  // Bodies pass through as streams; the owning service parses them. One without a length
-  // (chunked) is read here up to the limit, for the same reason as above; a chunked roll upload
-  // streams through, and ballot counts its bytes.
+  // The owning service parses bodies; the gateway only passes them on. One is read here whole (at
+  // most 16 KiB: a longer declared length was refused above, a longer chunked body is cut here) and
+  // passed on as one Buffer: a call refused by one replica can then go to another, and one write of
+  // head and body costs the proxy less than piping a stream. A voter roll upload is the exception:
+  // it streams through unread (ballot counts its bytes).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request, payload, done) => {
-    if (request.headers['content-length'] !== undefined || isRollUpload(request)) {
+    if (isRollUpload(request)) {
       done(null, payload);
       return;
     }
@@ -131,7 +133,7 @@ export async function buildApp({ config, logger, metrics, upstreams }: GatewayDe
       }
     });
     payload.on('end', () => {
-      if (!settled) done(null, Readable.from([Buffer.concat(chunks)]));
+      if (!settled) done(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     });
     payload.on('error', (err) => {
       if (!settled) done(err, undefined);
@@ -198,8 +200,8 @@ export async function buildApp({ config, logger, metrics, upstreams }: GatewayDe
       proxySpans.set(request, span);
       injectTraceHeaders((key, value) => (passed[key] = value), trace.setSpan(traceContext.active(), span));
     }
-    const source = request.body instanceof Readable ? request.body : undefined;
-    return send({ request, reply, set, replica, source, passed, retried: false });
+    const body = request.body as Buffer | Readable | undefined;
+    return send({ request, reply, set, replica, body, passed, retried: false });
   };
 
   interface Attempt {
@@ -207,8 +209,8 @@ export async function buildApp({ config, logger, metrics, upstreams }: GatewayDe
     reply: FastifyReply;
     set: ReplicaSet;
     replica: Replica;
-    /** The client's request body (undefined without one). */
-    source: Readable | undefined;
+    /** The client's request body: read whole, a roll upload's stream, or none. */
+    body: Buffer | Readable | undefined;
     passed: Record<string, string>;
     retried: boolean;
   }
@@ -220,10 +222,21 @@ export async function buildApp({ config, logger, metrics, upstreams }: GatewayDe
    * with its Idempotency-Key.
    */
   const send = (attempt: Attempt): FastifyReply => {
-    const { request, set, replica, source, passed } = attempt;
-    const body = source ? new LazyBody(source) : undefined;
-    if (body) request.body = body;
+    const { request, set, replica, passed } = attempt;
+    let body: { body: Buffer; contentType: string } | undefined;
+    let stream: LazyBody | undefined;
+    if (Buffer.isBuffer(attempt.body)) {
+      const contentType = request.headers['content-type'];
+      if (contentType) body = { body: attempt.body, contentType };
+      // reply-from sends a Buffer only with a content type (it JSON-encodes it otherwise); without
+      // one, as a stream, made anew for each attempt.
+      else request.body = Readable.from([attempt.body]);
+    } else if (attempt.body) {
+      stream = new LazyBody(attempt.body);
+      request.body = stream;
+    }
     return attempt.reply.from(`${replica.origin}${request.url}`, {
+      ...body,
       rewriteRequestHeaders: (req, headers) => {
         // Trace headers from the client are never passed on: the trace starts here.
         const { traceparent: _traceparent, tracestate: _tracestate, ...rest } = headers;
@@ -234,7 +247,7 @@ export async function buildApp({ config, logger, metrics, upstreams }: GatewayDe
         upstreams.metrics.failed(set.upstream, replica.label, failure);
         if (failure !== 'other') replica.markDown(failure === 'not_connected' ? 'refused' : 'reset');
         const log = { upstream: set.upstream, replica: replica.label, failure, err: error.message };
-        if (failure === 'not_connected' && !attempt.retried && !body?.started) {
+        if (failure === 'not_connected' && !attempt.retried && !stream?.started) {
           const other = set.pick(replica);
           if (other) {
             upstreams.metrics.retried(set.upstream);

@@ -18,7 +18,7 @@ interface Replica {
   port: number;
   url: string;
   /** Requests that reached it (health checks, `GET /`, are not counted). */
-  seen: { method: string; url: string; body: string }[];
+  seen: { method: string; url: string; body: string; contentType?: string }[];
   mode: 'answer' | 'reset';
   stop(): Promise<void>;
   restart(): Promise<void>;
@@ -39,7 +39,7 @@ async function replica(name: string): Promise<Replica> {
         let body = '';
         req.on('data', (c) => (body += c));
         req.on('end', () => {
-          r.seen.push({ method: req.method!, url: req.url!, body });
+          r.seen.push({ method: req.method!, url: req.url!, body, contentType: req.headers['content-type'] });
           // The request reached this replica, then its connection broke (a replica killed mid-call).
           if (r.mode === 'reset') return void req.socket.destroy();
           res.writeHead(200, { 'content-type': 'application/json' });
@@ -143,6 +143,44 @@ describe('gateway: replicated upstreams (issue 18)', () => {
     // Taken out: the next requests do not even try it.
     for (let i = 0; i < 4; i++) assert.equal((await vote(gateway)).status, 200);
     assert.equal(await metric(gateway, 'gateway_upstream_selected_total', { upstream: 'vote-api', replica: host2 }), 1);
+  });
+
+  test('bodies pass on as sent, with their content type or none, chunked or not, and so when retried', async () => {
+    const { list, gateway } = await setUp(2, { UPSTREAM_CHECK_MS: '60000' });
+    const [v1, v2] = list as [Replica, Replica];
+    await v2.stop();
+    const encode = (text: string) => new TextEncoder().encode(text);
+    const sent: { headers: Record<string, string>; body: () => unknown }[] = [
+      { headers: { 'content-type': 'application/json; charset=utf-8' }, body: () => '{"a":1}' },
+      { headers: {}, body: () => new Uint8Array([0xff, 0x00, 0x7b]) },
+      {
+        headers: { 'content-type': 'text/plain' },
+        body: () =>
+          (async function* () {
+            yield encode('chunked, ');
+            yield encode('in two');
+          })(),
+      },
+    ];
+    for (const { headers, body } of sent) {
+      // Two of each: round robin sends one of them to the dead v2 first.
+      for (let i = 0; i < 2; i++) {
+        const init = { method: 'POST', headers, body: body(), duplex: 'half' };
+        assert.equal((await fetch(`${gateway.url}/v1/elections/e1/votes`, init as RequestInit)).status, 200);
+      }
+    }
+    assert.deepEqual(
+      v1.seen.map((s) => [s.contentType, s.body]),
+      [
+        ['application/json; charset=utf-8', '{"a":1}'],
+        ['application/json; charset=utf-8', '{"a":1}'],
+        [undefined, Buffer.from([0xff, 0x00, 0x7b]).toString()],
+        [undefined, Buffer.from([0xff, 0x00, 0x7b]).toString()],
+        ['text/plain', 'chunked, in two'],
+        ['text/plain', 'chunked, in two'],
+      ],
+    );
+    assert.equal(await metric(gateway, 'gateway_upstream_retries_total', { upstream: 'vote-api' }), 1);
   });
 
   test('a streamed upload (chunked, 1 MiB) refused by one replica reaches the other whole', async () => {
