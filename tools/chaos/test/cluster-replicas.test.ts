@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import { clusterReplicas, repoRoot, type ServiceName, type Stack, waitFor } from '@onevote/stack';
 import { auditLogHolds } from '../src/audit-checks.ts';
 import { readTotals, scenario, sleep } from '../src/checks.ts';
+import { isSession, PublicApi } from '../src/public-api.ts';
 
 const killed = ['vote-api', 'results', 'identity', 'ballot', 'audit'] as const satisfies readonly ServiceName[];
 /** The bound the issue sets, and slack for a loaded machine. */
@@ -118,7 +119,8 @@ test('5. one replica of each service killed with -9 under load: the gateway rout
         assert.ok((await selected(stack, 'results', second)) >= 2, 'some viewers are on the results replica to be killed');
         probes = probe(stack.gatewayUrl, election.id);
       },
-      fault: async ({ stack }) => {
+      fault: async (ctx) => {
+        const { stack } = ctx;
         for (const name of killed) deadUrls[name] = stack.replicas.get(name)![1]!.url;
         killedAt = Date.now();
         await Promise.all(
@@ -130,7 +132,16 @@ test('5. one replica of each service killed with -9 under load: the gateway rout
         // Past the bound (and its slack), the dead replicas get nothing more: not one selection.
         await sleep(boundMs + slackMs); // the behavioural bound being checked, not a wait for a condition
         const atBound = await Promise.all(killed.map((name) => selected(stack, name, deadUrls[name])));
-        await sleep(2000); // the replicas stay dead this much longer, under load
+        // While they are dead: a voter registers and signs in with identity, and vote-api accepts
+        // the token. vote-api reads identity's keys through the gateway (one identity replica is dead).
+        const api = new PublicApi(stack.gatewayUrl);
+        const email = `replicas-${Date.now()}@example.org`;
+        assert.equal((await api.register('198.51.100.7', email, 'replicas-password-x')).status, 201);
+        const session = await api.login('198.51.100.7', email, 'replicas-password-x');
+        assert.ok(isSession(session), JSON.stringify(session));
+        const mine = await session.call('GET', `/v1/elections/${ctx.election.id}/votes/me`);
+        assert.equal(mine.status, 404, `vote-api authenticated identity's token (no ballot yet): ${JSON.stringify(mine)}`);
+        await sleep(1000); // the replicas stay dead a while longer, under load
         const beforeRestart = await Promise.all(killed.map((name) => selected(stack, name, deadUrls[name])));
         assert.deepEqual(beforeRestart, atBound, `requests routed to dead replicas after ${boundMs + slackMs} ms (${killed.join(', ')})`);
 
