@@ -47,15 +47,33 @@ export async function buildApp(deps: AuditDeps): Promise<{ app: App; recorder: R
   return { app, recorder, signer, keys };
 }
 
-/** The results service's word on an election: final, and how many ballots it counts. */
-export function resultsFrom(resultsUrl: string): FinalResults {
+/**
+ * The results service's word on an election: final, and how many ballots it counts. `resultsUrls`
+ * is every results replica, comma-separated; they are asked in turn until one answers, so a dead
+ * replica only costs its refused connection.
+ */
+export function resultsFrom(resultsUrls: string): FinalResults {
+  const urls = resultsUrls
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
   return async (electionId) => {
-    const res = await fetch(`${resultsUrl}/v1/elections/${electionId}/results`, { signal: AbortSignal.timeout(2000) });
-    if (!res.ok) {
-      await res.body?.cancel();
-      return undefined;
+    let lastError: unknown = new Error('no results URL');
+    for (const url of urls) {
+      let res: Response;
+      try {
+        res = await fetch(`${url}/v1/elections/${electionId}/results`, { signal: AbortSignal.timeout(2000) });
+      } catch (err) {
+        lastError = err; // not reachable: the next replica
+        continue;
+      }
+      if (!res.ok) {
+        await res.body?.cancel();
+        return undefined;
+      }
+      const body = (await res.json()) as { final: boolean; totalBallots: number };
+      return { final: body.final, totalBallots: body.totalBallots };
     }
-    const body = (await res.json()) as { final: boolean; totalBallots: number };
-    return { final: body.final, totalBallots: body.totalBallots };
+    throw lastError;
   };
 }

@@ -12,7 +12,11 @@ export const configSchema = serviceConfig({
   DATABASE_URL: Type.String({ minLength: 1 }),
   /** One or more comma-separated `nats://[user:password@]host:port` (every node of a cluster). */
   NATS_URL: Type.String({ minLength: 1 }),
-  /** The results service: a closed election's final head waits until the log holds every ballot it counts. */
+  /**
+   * The results service's replicas, comma-separated (`http://a:8084,http://b:8084`). audit: a closed
+   * election's final head waits until the log holds every ballot results count (the replicas are
+   * asked in turn until one answers); gateway: requests go round robin to the healthy ones.
+   */
   RESULTS_URL: Type.String({ minLength: 1 }),
   /** 32 random bytes, base64url: encrypts the tree-head signing keys at rest (AES-256-GCM). */
   AUDIT_KEY_ENCRYPTION_KEY: Type.String({ pattern: '^[A-Za-z0-9_-]{43}=?$' }),

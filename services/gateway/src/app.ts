@@ -14,7 +14,6 @@ import {
   markFailure,
   type Metrics,
   problemBody,
-  type ReadinessCheck,
   rollUploadTimeoutMs,
   type Span,
   SpanKind,
@@ -30,6 +29,10 @@ import { MailDirectory } from './adapters/mail-directory.ts';
 import { devMailRoutes } from './http/dev-mail.ts';
 import { normalPath, rollRoute, streamRoute, type Upstream, upstreamFor, webSocketRoute } from './http/routing.ts';
 import { refuse, tunnelWebSocket } from './http/websocket-tunnel.ts';
+import { classify } from './upstreams/failures.ts';
+import { LazyBody } from './upstreams/lazy-body.ts';
+import type { Replica, ReplicaSet } from './upstreams/replicas.ts';
+import { replicaOrigins, type Upstreams } from './upstreams/upstreams.ts';
 
 export type GatewayConfig = Static<typeof configSchema>;
 
@@ -37,35 +40,23 @@ export interface GatewayDeps {
   config: GatewayConfig;
   logger: Logger;
   metrics: Metrics;
+  /** The replicas behind the gateway, health-checked (service.ts starts and stops the checks). */
+  upstreams: Upstreams;
 }
 
-function upstreamUrls(config: GatewayConfig): Record<Upstream, string> {
-  // An empty URL means that service is not deployed: its paths answer 503 and readiness skips it.
+/** Each upstream's replicas from the config; an empty list means that service is not deployed. */
+export function upstreamOrigins(config: GatewayConfig): Record<Upstream, string[]> {
   return {
-    identity: config.IDENTITY_URL,
-    ballot: config.BALLOT_URL,
-    'vote-api': config.VOTE_API_URL,
-    results: config.RESULTS_URL,
-    audit: config.AUDIT_URL,
+    identity: replicaOrigins(config.IDENTITY_URL),
+    ballot: replicaOrigins(config.BALLOT_URL),
+    'vote-api': replicaOrigins(config.VOTE_API_URL),
+    results: replicaOrigins(config.RESULTS_URL),
+    audit: replicaOrigins(config.AUDIT_URL),
   };
 }
 
-/** Readiness: every deployed upstream answers HTTP on its public port (any status below 500). */
-export function upstreamChecks(config: GatewayConfig): ReadinessCheck[] {
-  return Object.entries(upstreamUrls(config))
-    .filter(([, url]) => url)
-    .map(([name, url]) => ({
-      name,
-      check: async () => {
-        const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(1000) });
-        await res.body?.cancel();
-        if (res.status >= 500) throw new Error(`answered ${res.status}`);
-      },
-    }));
-}
-
-export async function buildApp({ config, logger, metrics }: GatewayDeps): Promise<App> {
-  const upstreams = upstreamUrls(config);
+export async function buildApp({ config, logger, metrics, upstreams }: GatewayDeps): Promise<App> {
+  const { sets } = upstreams;
   const app = createServer({
     service: 'gateway',
     logger,
@@ -119,12 +110,14 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
     if (problem) return reply.status(problem.status).header('connection', 'close').type(problemContentType).send(problem);
   });
 
-  // Bodies pass through as streams; the owning service parses them. One without a length
-  // (chunked) is read here up to the limit, for the same reason as above; a chunked roll upload
-  // streams through, and ballot counts its bytes.
+  // The owning service parses bodies; the gateway only passes them on. One is read here whole (at
+  // most 16 KiB: a longer declared length was refused above, a longer chunked body is cut here) and
+  // passed on as one Buffer: a call refused by one replica can then go to another, and one write of
+  // head and body costs the proxy less than piping a stream. A voter roll upload is the exception:
+  // it streams through unread (ballot counts its bytes).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request, payload, done) => {
-    if (request.headers['content-length'] !== undefined || isRollUpload(request)) {
+    if (isRollUpload(request)) {
       done(null, payload);
       return;
     }
@@ -140,7 +133,7 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
       }
     });
     payload.on('end', () => {
-      if (!settled) done(null, Readable.from([Buffer.concat(chunks)]));
+      if (!settled) done(null, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     });
     payload.on('error', (err) => {
       if (!settled) done(err, undefined);
@@ -172,6 +165,11 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
   const mail = config.NODE_ENV !== 'production' && config.MAIL_DIR ? new MailDirectory(config.MAIL_DIR) : undefined;
   devMailRoutes(app, mail);
 
+  const unavailable = (reply: FastifyReply, request: FastifyRequest, detail: string, retryAfter: string) => {
+    const body = problemBody('unavailable', detail, request.id);
+    return reply.status(503).header('retry-after', retryAfter).type(problemContentType).send(body);
+  };
+
   const proxy = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = normalPath(request.url);
     if (path === undefined) {
@@ -179,44 +177,90 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
       return reply.status(400).type(problemContentType).send(body);
     }
     const upstream = upstreamFor(path);
-    if (upstream && !upstreams[upstream]) {
-      const body = problemBody('unavailable', `The ${upstream} service is not deployed`, request.id);
-      return reply.status(503).header('retry-after', '5').type(problemContentType).send(body);
-    }
     if (!upstream) {
       const body = problemBody('not_found', `No route for ${request.method} ${path}`, request.id);
       return reply.status(404).type(problemContentType).send(body);
     }
+    const set = sets[upstream];
+    if (!set) return unavailable(reply, request, `The ${upstream} service is not deployed`, '5');
     const isStream = streamRoute.test(path);
-    if (isStream) {
-      if (streams >= config.MAX_STREAMS) {
-        const body = problemBody('unavailable', 'This gateway holds as many result streams as it can', request.id);
-        return reply.status(503).header('retry-after', '5').type(problemContentType).send(body);
-      }
-      holdStream(request.raw.socket);
+    if (isStream && streams >= config.MAX_STREAMS) {
+      return unavailable(reply, request, 'This gateway holds as many result streams as it can', '5');
     }
+    const replica = set.pick();
+    if (!replica) return unavailable(reply, request, `No replica of the ${upstream} service is reachable`, '1');
+    if (isStream) holdStream(request.raw.socket);
     // The upstream logs the same request id, and continues the trace from the proxied call's span.
     const passed: Record<string, string> = { 'x-request-id': request.id };
     if (tracingEnabled()) {
       const span = tracer.startSpan(`${request.method} ${upstream}`, {
         kind: SpanKind.CLIENT,
-        attributes: { 'http.request.method': request.method, 'onevote.upstream': upstream, 'server.address': upstreams[upstream] },
+        attributes: { 'http.request.method': request.method, 'onevote.upstream': upstream, 'server.address': replica.origin },
       });
       proxySpans.set(request, span);
       injectTraceHeaders((key, value) => (passed[key] = value), trace.setSpan(traceContext.active(), span));
     }
-    return reply.from(`${upstreams[upstream]}${request.url}`, {
+    const body = request.body as Buffer | Readable | undefined;
+    return send({ request, reply, set, replica, body, passed, retried: false });
+  };
+
+  interface Attempt {
+    request: FastifyRequest;
+    reply: FastifyReply;
+    set: ReplicaSet;
+    replica: Replica;
+    /** The client's request body: read whole, a roll upload's stream, or none. */
+    body: Buffer | Readable | undefined;
+    passed: Record<string, string>;
+    retried: boolean;
+  }
+
+  /**
+   * Proxies the request to one replica. If no connection could be made (nothing was sent), it goes
+   * once to another healthy replica, whatever the method; a call that reached a replica and then
+   * failed is never sent again (a ballot could be counted twice): the client gets a 503 and retries
+   * with its Idempotency-Key.
+   */
+  const send = (attempt: Attempt): FastifyReply => {
+    const { request, set, replica, passed } = attempt;
+    let body: { body: Buffer; contentType: string } | undefined;
+    let stream: LazyBody | undefined;
+    if (Buffer.isBuffer(attempt.body)) {
+      const contentType = request.headers['content-type'];
+      if (contentType) body = { body: attempt.body, contentType };
+      // reply-from sends a Buffer only with a content type (it JSON-encodes it otherwise); without
+      // one, as a stream, made anew for each attempt.
+      else request.body = Readable.from([attempt.body]);
+    } else if (attempt.body) {
+      stream = new LazyBody(attempt.body);
+      request.body = stream;
+    }
+    return attempt.reply.from(`${replica.origin}${request.url}`, {
+      ...body,
       rewriteRequestHeaders: (req, headers) => {
         // Trace headers from the client are never passed on: the trace starts here.
         const { traceparent: _traceparent, tracestate: _tracestate, ...rest } = headers;
         return { ...rest, ...forwardedHeaders(req.raw as IncomingMessage, req.protocol, req.host), ...passed };
       },
-      onError: (rep, { error }) => {
+      onError: (_reply, { error }) => {
+        const failure = classify(error);
+        upstreams.metrics.failed(set.upstream, replica.label, failure);
+        if (failure !== 'other') replica.markDown(failure === 'not_connected' ? 'refused' : 'reset');
+        const log = { upstream: set.upstream, replica: replica.label, failure, err: error.message };
+        if (failure === 'not_connected' && !attempt.retried && !stream?.started) {
+          const other = set.pick(replica);
+          if (other) {
+            upstreams.metrics.retried(set.upstream);
+            request.log.warn({ ...log, retriedOn: other.label }, 'upstream not reachable; sent to another replica');
+            proxySpans.get(request)?.setAttribute('server.address', other.origin);
+            send({ ...attempt, replica: other, retried: true });
+            return;
+          }
+        }
         const span = proxySpans.get(request);
         if (span) markFailure(span, error);
-        request.log.warn({ upstream, err: error.message }, 'upstream failed');
-        const body = problemBody('unavailable', `The ${upstream} service is not reachable`, request.id);
-        rep.status(503).header('retry-after', '1').type(problemContentType).send(body);
+        request.log.warn(log, 'upstream failed');
+        void unavailable(attempt.reply, request, `The ${set.upstream} service is not reachable`, '1');
       },
     });
   };
@@ -227,6 +271,8 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
     await scope.register(replyFrom, {
       undici: { connections: 512, pipelining: 1, keepAliveTimeout: 60_000 },
       retryMethods: [],
+      // Its two info lines per proxied call: the services log no requests either; failures are logged below.
+      disableRequestLogging: true,
     });
     scope.all('/v1/*', proxy);
     scope.all('/.well-known/*', proxy);
@@ -236,6 +282,7 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
       // A stream is idle between frames: keepalives come every 15 s, well inside the body timeout.
       undici: { connections: config.MAX_STREAMS, pipelining: 1, bodyTimeout: 60_000 },
       retryMethods: [],
+      disableRequestLogging: true,
     });
     scope.get('/v1/elections/:id/results/stream', proxy);
     scope.get('/v1/elections/:id/operations/stream', proxy);
@@ -258,7 +305,8 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
       refuse(socket, 400, problemBody('invalid_request', 'Only WebSocket upgrades of the results WebSocket are accepted', ''));
       return;
     }
-    if (!upstreams.results) {
+    const results = sets.results;
+    if (!results) {
       refuse(socket, 503, problemBody('unavailable', 'The results service is not deployed', ''), { 'retry-after': '5' });
       return;
     }
@@ -268,11 +316,27 @@ export async function buildApp({ config, logger, metrics }: GatewayDeps): Promis
       });
       return;
     }
+    let replica = results.pick();
+    if (!replica) {
+      refuse(socket, 503, problemBody('unavailable', 'No replica of the results service is reachable', ''), { 'retry-after': '1' });
+      return;
+    }
     holdStream(socket);
     tunnelWebSocket(req, socket, head, {
-      target: new URL(upstreams.results),
+      target: new URL(replica.origin),
       forwarded: forwardedHeaders(req, 'http', req.headers.host ?? ''),
       logger,
+      // Nothing of the upgrade reached a replica that refused the connection: another one may take it.
+      failed: (err, mayRetry) => {
+        const failure = classify(err);
+        upstreams.metrics.failed('results', replica!.label, failure);
+        if (failure !== 'other') replica!.markDown(failure === 'not_connected' ? 'refused' : 'reset');
+        const other = failure === 'not_connected' && mayRetry ? results.pick(replica) : undefined;
+        if (!other) return undefined;
+        upstreams.metrics.retried('results');
+        replica = other;
+        return new URL(other.origin);
+      },
     });
   });
 

@@ -45,14 +45,20 @@ export function redisFlushAll(port: number): Promise<void> {
   });
 }
 
-/** An SSE client that reconnects like a browser's EventSource and records each total it sees (and when). */
+/**
+ * An SSE client that reconnects like a browser's EventSource and records each total it sees (and
+ * when), and how many times it connected (`connections.length`, each with the time its first frame came).
+ */
 export function readTotals(url: string) {
   const totals: number[] = [];
   const times: number[] = [];
+  const connections: { at: number; firstFrameAt?: number }[] = [];
   const controller = new AbortController();
   void (async () => {
     while (!controller.signal.aborted) {
       try {
+        const connection: { at: number; firstFrameAt?: number } = { at: Date.now() };
+        connections.push(connection);
         const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: controller.signal });
         const reader = res.body!.getReader();
         const decoder = new TextDecoder();
@@ -69,6 +75,7 @@ export function readTotals(url: string) {
             if (data) {
               totals.push((JSON.parse(data.slice(5)) as { totalBallots: number }).totalBallots);
               times.push(Date.now());
+              connection.firstFrameAt ??= Date.now();
             }
           }
         }
@@ -78,5 +85,5 @@ export function readTotals(url: string) {
       if (!controller.signal.aborted) await new Promise((r) => setTimeout(r, 250));
     }
   })();
-  return { totals, times, stop: () => controller.abort() };
+  return { totals, times, connections, stop: () => controller.abort() };
 }

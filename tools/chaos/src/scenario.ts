@@ -20,6 +20,7 @@ import {
   type InfraOptions,
   type MonitoringOptions,
   type Stack,
+  type StackOptions,
   shardDatabaseAdminUrls,
   startInfra,
   startStack,
@@ -78,6 +79,8 @@ export interface ScenarioOptions {
   extraEnv?: NodeJS.ProcessEnv;
   /** Server families in their cluster form (issue 18), e.g. `{ redis: true }` for a Redis Cluster. */
   cluster?: InfraOptions['cluster'];
+  /** Processes per service (issue 18: `clusterReplicas`, two of each behind the gateway). */
+  replicas?: StackOptions['replicas'];
   /** Also run Prometheus and the exporters on the scenario's stack (`stack.monitoring`). */
   monitoring?: MonitoringOptions;
   /** Servers to run on instead of private ones (a cluster topology: `startInfra({ cluster })`); the caller stops them. */
@@ -130,6 +133,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     extraEnv: { ...audienceOnOneAddress, ...o.extraEnv },
     ...(o.monitoring ? { monitoring: o.monitoring } : {}),
     ...(o.postgresShards ? { postgresShards: o.postgresShards } : {}),
+    ...(o.replicas ? { replicas: o.replicas } : {}),
     ...(o.infra ? { infra: o.infra } : ownInfra ? { infra: ownInfra } : {}),
   }).catch(async (err) => {
     await ownInfra?.stop();
@@ -163,7 +167,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     await new Promise((r) => setTimeout(r, o.faultAt * 1000));
     await o.fault(ctx);
     const faultEnded = Date.now();
-    const recover = o.mustRecover?.(ctx) ?? [...stack.services.values()].map((s) => ({ name: s.def.name, url: s.opsUrl }));
+    // Every replica of every service by default (`vote-api-2` names a second one).
+    const recover =
+      o.mustRecover?.(ctx) ?? [...stack.replicas.values()].flat().map((s) => ({ name: s.process.spec.name, url: s.opsUrl }));
     await Promise.all(recover.map((service) => waitRecovered(stack, service)));
     const recoverySeconds = (Date.now() - faultEnded) / 1000;
     const state = await load;
@@ -231,7 +237,7 @@ function mergeLoads(states: LoadState[]): LoadState {
 
 /** Waits for a service to answer /readyz again; if it does not, the error carries the end of its log. */
 async function waitRecovered(stack: Stack, { name, url }: { name: string; url: string }) {
-  const proc = [...stack.services.values()].find((s) => s.def.name === name)?.process;
+  const proc = [...stack.replicas.values()].flat().find((s) => s.process.spec.name === name)?.process;
   try {
     await waitFor(
       `${name} to be ready again`,

@@ -4,10 +4,13 @@ import type { Stack } from './stack.ts';
 
 /** What `npm start` prints once everything is up. */
 export function banner(
-  stack: Pick<Stack, 'services' | 'gatewayUrl' | 'admin' | 'infra' | 'monitoring'>,
+  stack: Pick<Stack, 'services' | 'gatewayUrl' | 'admin' | 'infra' | 'monitoring'> & Partial<Pick<Stack, 'replicas'>>,
   env: NodeJS.ProcessEnv,
 ): string {
-  const rows = [...stack.services.values()].map((s) => `    ${s.def.name.padEnd(10)} ${s.url}`);
+  const rows = [...stack.services.values()].map((s) => {
+    const more = stack.replicas?.get(s.def.name)?.slice(1) ?? [];
+    return `    ${s.def.name.padEnd(10)} ${[s.url, ...more.map((r) => r.url)].join('  ')}`;
+  });
   const infra = stack.infra;
   return [
     '',

@@ -6,7 +6,7 @@ import { banner } from './banner.ts';
 import { MissingBinaryError } from './binaries.ts';
 import { startInfra } from './infra.ts';
 import { ManagedProcess } from './process.ts';
-import { repoRoot } from './services.ts';
+import { repoRoot, type ServiceName } from './services.ts';
 import { type Stack, startStack } from './stack.ts';
 
 const [command = 'start', ...args] = process.argv.slice(2);
@@ -47,22 +47,25 @@ async function stopAll() {
   for (const p of ManagedProcess.running().reverse()) await p.stop();
 }
 
-/** A service that dies is started again (after a pause), like a Deployment would. */
+/** A service (any replica of it) that dies is started again (after a pause), like a Deployment would. */
 function watchForCrashes(stack: Stack, stopping: () => boolean) {
-  for (const [name, service] of stack.services) {
+  const watch = (name: ServiceName, index: number) => {
+    const service = stack.replicas.get(name)![index]!;
     void service.process.exited.then(async (code) => {
       if (stopping()) return;
-      console.error(`[stack] ${name} exited with code ${code}; starting it again in 2 s`);
+      const what = service.process.spec.name;
+      console.error(`[stack] ${what} exited with code ${code}; starting it again in 2 s`);
       await new Promise((r) => setTimeout(r, 2000));
       if (stopping()) return;
       try {
-        await stack.restart(name);
-        watchForCrashes({ ...stack, services: new Map([[name, stack.services.get(name)!]]) }, stopping);
+        await stack.restart(name, index);
+        watch(name, index);
       } catch (err) {
-        console.error(`[stack] ${name} did not come back: ${(err as Error).message}`);
+        console.error(`[stack] ${what} did not come back: ${(err as Error).message}`);
       }
     });
-  }
+  };
+  for (const [name, list] of stack.replicas) list.forEach((_, index) => watch(name, index));
 }
 
 function findTests(dir: string, out: string[] = []): string[] {

@@ -41,6 +41,8 @@ export interface MonitoredStack {
   infra: Infra;
   /** Each service's operations listener port (`/metrics`). */
   opsPorts: Partial<Record<ServiceName, number>>;
+  /** Every replica's, when a service runs more than once (each is a target of its own). */
+  replicaOpsPorts?: Partial<Record<ServiceName, number[]>>;
 }
 
 /** The PostgreSQL role the exporter logs in as: pg_monitor (read statistics), nothing else. */
@@ -169,7 +171,9 @@ export async function startMonitoring(stack: MonitoredStack, options: Monitoring
     targets.prometheus = [`127.0.0.1:${prometheusPort}`];
     const interval = options.scrapeInterval ?? '15s';
     const exporterInterval = seconds(interval) < 3 ? '3s' : interval;
-    const services = Object.entries(stack.opsPorts) as [ServiceName, number][];
+    const services = (Object.entries(stack.opsPorts) as [ServiceName, number][]).flatMap(
+      ([service, port]) => (stack.replicaOpsPorts?.[service] ?? [port]).map((p) => [service, p] as [ServiceName, number]),
+    );
     const config = {
       global: {
         scrape_interval: interval,

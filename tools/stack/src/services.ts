@@ -51,8 +51,12 @@ export interface ExtraIssuer {
 }
 
 export interface StackContext {
+  /** Each service's (first replica's) port. */
   ports: Record<ServiceName, number>;
   opsPorts: Record<ServiceName, number>;
+  /** Every replica's port and operations port, when a service runs more than once (`[0]` as above). */
+  replicaPorts?: Partial<Record<ServiceName, number[]>>;
+  replicaOpsPorts?: Partial<Record<ServiceName, number[]>>;
   databaseUrls: Record<string, string>;
   /** Each vote shard group's `databaseUrls` (index = shard group); absent = one group. */
   shardDatabaseUrls?: Record<string, string>[];
@@ -83,11 +87,15 @@ const tsx = ['--import', 'tsx'];
 /** The environment a service process gets from the stack. */
 export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEnv {
   const url = (name: ServiceName) => `http://127.0.0.1:${ctx.ports[name]}`;
-  // identity is the issuer when it is deployed; the bench adds its own.
+  // identity is the issuer when it is deployed; the bench adds its own. The issuer is a name, the
+  // same for every replica (the first one's URL); its keys are fetched through the gateway when
+  // identity has replicas, so that losing one of them does not lose the keys (TRUSTED_ISSUERS has
+  // one JWKS URL per issuer: a load-balanced address, as in production).
   const issuer = url('identity');
+  const jwksBase = (ctx.replicaPorts?.identity?.length ?? 1) > 1 && ctx.ports.gateway ? url('gateway') : issuer;
   const issuers = [
     ...(ctx.ports.identity
-      ? [{ issuer, jwksUrl: `${issuer}/.well-known/jwks.json`, roles: ['voter', 'admin'], voterPrefix: '' }]
+      ? [{ issuer, jwksUrl: `${jwksBase}/.well-known/jwks.json`, roles: ['voter', 'admin'], voterPrefix: '' }]
       : []),
     ...(ctx.extraIssuers ?? []),
   ];
@@ -126,8 +134,9 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
     WEB_DIST: join(repoRoot, 'web', 'dist'),
     ONEVOTE_SUPERVISOR_PID: String(process.pid),
   };
+  // Every replica, comma-separated: the gateway balances over them, audit asks results in turn.
   for (const name of Object.keys(ctx.ports) as ServiceName[]) {
-    if (name !== 'gateway') env[`${name.toUpperCase().replace('-', '_')}_URL`] = url(name);
+    if (name !== 'gateway') env[`${name.toUpperCase().replace('-', '_')}_URL`] = replicaUrls(ctx, name);
   }
   const databaseUrl = ctx.databaseUrls[def.name];
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
@@ -149,11 +158,16 @@ export function serviceEnv(def: ServiceDef, ctx: StackContext): NodeJS.ProcessEn
   return { ...env, ...ctx.extraEnv };
 }
 
-/** `service=url` of the operations listeners the operations view scrapes (those deployed). */
+/** Every replica's base URL of a service, comma-separated. */
+function replicaUrls(ctx: StackContext, name: ServiceName): string {
+  return (ctx.replicaPorts?.[name] ?? [ctx.ports[name]]).map((port) => `http://127.0.0.1:${port}`).join(',');
+}
+
+/** `service=url` of the operations listeners the operations view scrapes (those deployed, every replica). */
 function operationsMetricsUrls(ctx: StackContext): string {
   return (['vote-api', 'results', 'relay', 'audit'] as const)
     .filter((name) => ctx.opsPorts[name])
-    .map((name) => `${name}=http://127.0.0.1:${ctx.opsPorts[name]}`)
+    .flatMap((name) => (ctx.replicaOpsPorts?.[name] ?? [ctx.opsPorts[name]]).map((port) => `${name}=http://127.0.0.1:${port}`))
     .join(',');
 }
 
@@ -162,9 +176,11 @@ export function spawnService(
   env: NodeJS.ProcessEnv,
   logFile?: string,
   nodeArgs: string[] = [],
+  /** The process's name in logs and errors (`vote-api-2` for a second replica). */
+  name: string = def.name,
 ): ManagedProcess {
   return new ManagedProcess({
-    name: def.name,
+    name,
     command: process.execPath,
     args: [...nodeArgs, ...tsx, join(serviceDir(def.name), 'src', 'main.ts')],
     env,

@@ -43,7 +43,22 @@ export interface StackOptions {
   monitoring?: MonitoringOptions;
   /** Vote shard groups of the stack's own infra (`InfraOptions.postgresShards`); with `infra`, its own. */
   postgresShards?: number;
+  /**
+   * Processes per service (default 1; `clusterReplicas` on the cluster topology). Each replica has
+   * its own port and operations port; the gateway balances over them. The relay and the gateway
+   * run once: a logical replication slot has one reader, and the gateway is the one public port.
+   */
+  replicas?: Partial<Record<ServiceName, number>>;
 }
+
+/** The cluster topology's replicas (issue 18): two of every service behind the gateway. */
+export const clusterReplicas: Partial<Record<ServiceName, number>> = {
+  'vote-api': 2,
+  results: 2,
+  identity: 2,
+  ballot: 2,
+  audit: 2,
+};
 
 export interface RunningService {
   def: ServiceDef;
@@ -54,6 +69,8 @@ export interface RunningService {
   opsUrl: string;
   process: ManagedProcess;
   env: NodeJS.ProcessEnv;
+  /** Which replica of its service (0 for the first, the one in `Stack.services`). */
+  replica: number;
 }
 
 export interface Stack {
@@ -66,17 +83,23 @@ export interface Stack {
   /** The database the services use (provisioned by the stack). */
   database: string;
   context: StackContext;
+  /** The first replica of each service. */
   services: Map<ServiceName, RunningService>;
+  /** Every replica of each service, in order (`[0]` is the one in `services`). */
+  replicas: Map<ServiceName, RunningService[]>;
   gatewayUrl: string;
   /** Prometheus and the exporters, when asked for (`monitoring`). */
   monitoring?: Monitoring;
-  /** Starts (again) one service process; for restarts and fault tests. */
-  restart(name: ServiceName): Promise<RunningService>;
+  /** Starts (again) one service process (replica `index`, default the first); for restarts and fault tests. */
+  restart(name: ServiceName, index?: number): Promise<RunningService>;
+  /** `kill -9` of one replica (default the first); `restart` starts it again on the same ports. */
+  kill(name: ServiceName, index?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const env = options.env ?? process.env;
+  for (const name of Object.keys(options.replicas ?? {}) as ServiceName[]) replicaCount(options, name);
   mkdirSync(options.dir, { recursive: true });
   const logDir = join(options.dir, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -112,6 +135,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const defs = availableServices().filter((d) => !options.omit?.includes(d.name));
     const ports = {} as Record<ServiceName, number>;
     const opsPorts = {} as Record<ServiceName, number>;
+    const replicaPorts: Partial<Record<ServiceName, number[]>> = {};
+    const replicaOpsPorts: Partial<Record<ServiceName, number[]>> = {};
     for (const def of defs) {
       const wanted =
         def.name === 'gateway'
@@ -124,6 +149,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
       // Operations listeners: 1000 above the service's port under `npm start` (9080-9084).
       opsPorts[def.name] = options.portMode === 'fixed' ? await portOr(def.port + 1000) : await freePort();
+      // Further replicas: 100 above, per replica, under `npm start` (8183 and 9183 for vote-api's second).
+      replicaPorts[def.name] = [ports[def.name]];
+      replicaOpsPorts[def.name] = [opsPorts[def.name]];
+      for (let i = 1; i < replicaCount(options, def.name); i++) {
+        const fixed = options.portMode === 'fixed';
+        replicaPorts[def.name]!.push(fixed ? await portOr(def.port + 100 * i) : await freePort());
+        replicaOpsPorts[def.name]!.push(fixed ? await portOr(def.port + 1000 + 100 * i) : await freePort());
+      }
     }
     const secrets = loadOrCreateSecrets(join(options.dir, 'secrets.json'));
     const admin = {
@@ -134,6 +167,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const context: StackContext = {
       ports,
       opsPorts,
+      replicaPorts,
+      replicaOpsPorts,
       databaseUrls,
       ...(shardDatabaseUrls ? { shardDatabaseUrls } : {}),
       redisUrl: infra.redisUrl,
@@ -151,29 +186,43 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
 
     const services = new Map<ServiceName, RunningService>();
-    const launch = (def: ServiceDef) => {
-      const serviceEnvironment = serviceEnv(def, context);
+    const replicas = new Map<ServiceName, RunningService[]>();
+    const launch = (def: ServiceDef, replica: number) => {
+      const port = replicaPorts[def.name]![replica]!;
+      const opsPort = replicaOpsPorts[def.name]![replica]!;
+      // Every replica gets the same environment but its own listeners.
+      const serviceEnvironment = { ...serviceEnv(def, context), PORT: String(port), OPS_PORT: String(opsPort) };
+      const logName = replica === 0 ? def.name : `${def.name}-${replica + 1}`;
       const proc = spawnService(
         def,
         serviceEnvironment,
-        options.logTo === 'files' ? join(logDir, `${def.name}.log`) : undefined,
+        options.logTo === 'files' ? join(logDir, `${logName}.log`) : undefined,
         options.nodeArgs,
+        logName,
       );
       launched.add(proc);
-      const running = {
+      const running: RunningService = {
         def,
-        port: ports[def.name],
-        url: `http://127.0.0.1:${ports[def.name]}`,
-        opsPort: opsPorts[def.name],
-        opsUrl: `http://127.0.0.1:${opsPorts[def.name]}`,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        opsPort,
+        opsUrl: `http://127.0.0.1:${opsPort}`,
         process: proc,
         env: serviceEnvironment,
+        replica,
       };
-      services.set(def.name, running);
+      if (replica === 0) services.set(def.name, running);
+      const list = replicas.get(def.name) ?? [];
+      list[replica] = running;
+      replicas.set(def.name, list);
       return running;
     };
-    for (const def of defs) launch(def);
-    await Promise.all([...services.values()].map((s) => waitReady(s.def.name, s.opsPort, s.process)));
+    for (const def of defs) {
+      for (let i = 0; i < replicaPorts[def.name]!.length; i++) launch(def, i);
+    }
+    await Promise.all(
+      [...replicas.values()].flat().map((s) => waitReady(s.process.spec.name, s.opsPort, s.process)),
+    );
 
     if (options.seed !== false) {
       // Only the seed step sees the admin password; no service process is given it.
@@ -183,7 +232,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     if (options.monitoring) {
       monitoring = await startMonitoring(
-        { dir: options.dir, infra, opsPorts },
+        { dir: options.dir, infra, opsPorts, replicaOpsPorts },
         {
           ...options.monitoring,
           ports:
@@ -201,20 +250,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       database: options.database ?? 'onevote',
       context,
       services,
+      replicas,
       gatewayUrl: `http://127.0.0.1:${ports.gateway ?? 0}`,
-      async restart(name) {
-        const current = services.get(name);
-        if (!current) throw new Error(`unknown service ${name}`);
+      async restart(name, index = 0) {
+        const current = replicas.get(name)?.[index];
+        if (!current) throw new Error(`unknown service ${name} (replica ${index})`);
         await current.process.stop();
-        const next = launch(current.def);
-        await waitReady(name, next.opsPort, next.process);
+        const next = launch(current.def, index);
+        await waitReady(next.process.spec.name, next.opsPort, next.process);
         return next;
+      },
+      async kill(name, index = 0) {
+        const current = replicas.get(name)?.[index];
+        if (!current) throw new Error(`unknown service ${name} (replica ${index})`);
+        await current.process.kill();
       },
       async stop() {
         // Prometheus first (it would only record everything going down), then the services (they
         // drain requests and close their clients), then the servers they use.
         await monitoring?.stop();
-        await Promise.all([...services.values()].map((s) => s.process.stop(10_000)));
+        await Promise.all([...replicas.values()].flat().map((s) => s.process.stop(10_000)));
         if (ownInfra) await infra.stop();
       },
     };
@@ -225,6 +280,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (ownInfra) await infra.stop();
     throw err;
   }
+}
+
+function replicaCount(options: StackOptions, name: ServiceName): number {
+  const n = options.replicas?.[name] ?? 1;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`replicas of ${name} must be a whole number of at least 1, not ${n}`);
+  if (n > 1 && name === 'relay') throw new Error('the relay runs once per deployment: its replication slot has one reader');
+  if (n > 1 && name === 'gateway') throw new Error('the gateway runs once: it is the stack\'s one public port');
+  return n;
 }
 
 function envPrefix(name: ServiceName) {

@@ -34,10 +34,17 @@ export class HeadsRepository {
     if (head.final) await this.sql.unsafe('update audit.elections set final_at = now() where election_id = $1', [head.electionId]);
   }
 
+  /**
+   * The head served: the largest tree, and of its heads the final one, else the last signed. Not
+   * simply the last signed: two replicas sign the same log, and one that read a smaller root (or
+   * signed an ordinary head after the other signed the final one) may save its head later; served,
+   * it would look to a verifier as if the log shrank or stopped being final. The primary key's
+   * index (election, size, timestamp) read backwards finds it without a sort of every head.
+   */
   async newest(electionId: string): Promise<SignedTreeHead | undefined> {
     const [row] = (await this.sql.unsafe(
       `select election_id::text, tree_size, root_hash, signed_ts, signature, key_id, final from audit.heads
-        where election_id = $1 order by signed_at desc, tree_size desc limit 1`,
+        where election_id = $1 order by tree_size desc, final desc, signed_ts desc limit 1`,
       [electionId],
       { prepare: true },
     )) as unknown as HeadRow[];

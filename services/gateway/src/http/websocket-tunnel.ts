@@ -8,6 +8,12 @@ export interface TunnelOptions {
   /** `X-Forwarded-*` for the upstream, built from the client connection. */
   forwarded: Record<string, string>;
   logger: Logger;
+  /**
+   * The upstream could not be reached (`mayRetry`: for the first time). May return another target:
+   * the upgrade goes there, once. Nothing the client sent has left the gateway before the upstream's
+   * `101`, so a connection that was refused has received nothing.
+   */
+  failed?: (err: Error, mayRetry: boolean) => URL | undefined;
   /** Called once the tunnel (or the refusal) is over and both sockets are gone. */
   onEnd?: () => void;
 }
@@ -37,48 +43,57 @@ export function tunnelWebSocket(req: IncomingMessage, client: Duplex, head: Buff
     if (value === undefined || notForwarded.has(name) || name.startsWith('x-forwarded-')) continue;
     headers[name] = value;
   }
-  const upstream = httpRequest({
-    host: options.target.hostname,
-    port: options.target.port,
-    method: 'GET',
-    path: req.url,
-    headers: { ...headers, connection: 'Upgrade', upgrade: 'websocket', ...options.forwarded },
-    agent: false,
-    timeout: 10_000,
-  });
-
-  upstream.on('upgrade', (res, socket, upstreamHead) => {
-    client.write(responseHead(res));
-    if (upstreamHead.length) client.write(upstreamHead);
-    if (head.length) socket.write(head);
-    socket.on('error', () => client.destroy());
-    client.on('error', () => socket.destroy());
-    socket.once('close', () => client.destroy());
-    client.once('close', () => socket.destroy());
-    socket.pipe(client);
-    client.pipe(socket);
-    client.resume();
-  });
-
-  // The upstream refused the upgrade (404 for an unknown election, 429, 503...): relay its answer,
-  // then close both sides. The request's own connection is not reused for anything else.
-  upstream.on('response', (res) => {
-    client.write(responseHead(res, { connection: 'close' }));
-    res.on('data', (chunk: Buffer) => client.write(chunk));
-    res.on('end', () => {
-      client.end();
-      client.destroy();
-      res.socket?.destroy();
+  const open = (target: URL, retried: boolean) => {
+    const upstream = httpRequest({
+      host: target.hostname,
+      port: target.port,
+      method: 'GET',
+      path: req.url,
+      headers: { ...headers, connection: 'Upgrade', upgrade: 'websocket', ...options.forwarded },
+      agent: false,
+      timeout: 10_000,
     });
-    res.on('error', () => client.destroy());
-  });
 
-  upstream.on('timeout', () => upstream.destroy(new Error('upstream did not answer the upgrade in time')));
-  upstream.on('error', (err) => {
-    options.logger.warn({ err: err.message }, 'websocket upstream failed');
-    refuse(client, 503, problemBody('unavailable', 'The results service is not reachable', ''), { 'retry-after': '1' });
-  });
-  upstream.end();
+    upstream.on('upgrade', (res, socket, upstreamHead) => {
+      client.write(responseHead(res));
+      if (upstreamHead.length) client.write(upstreamHead);
+      if (head.length) socket.write(head);
+      socket.on('error', () => client.destroy());
+      client.on('error', () => socket.destroy());
+      socket.once('close', () => client.destroy());
+      client.once('close', () => socket.destroy());
+      socket.pipe(client);
+      client.pipe(socket);
+      client.resume();
+    });
+
+    // The upstream refused the upgrade (404 for an unknown election, 429, 503...): relay its answer,
+    // then close both sides. The request's own connection is not reused for anything else.
+    upstream.on('response', (res) => {
+      client.write(responseHead(res, { connection: 'close' }));
+      res.on('data', (chunk: Buffer) => client.write(chunk));
+      res.on('end', () => {
+        client.end();
+        client.destroy();
+        res.socket?.destroy();
+      });
+      res.on('error', () => client.destroy());
+    });
+
+    upstream.on('timeout', () => upstream.destroy(new Error('upstream did not answer the upgrade in time')));
+    upstream.on('error', (err) => {
+      const next = client.destroyed ? undefined : options.failed?.(err, !retried);
+      if (next && !retried) {
+        options.logger.warn({ err: err.message, retriedOn: next.host }, 'websocket upstream not reachable; trying another replica');
+        open(next, true);
+        return;
+      }
+      options.logger.warn({ err: err.message }, 'websocket upstream failed');
+      refuse(client, 503, problemBody('unavailable', 'The results service is not reachable', ''), { 'retry-after': '1' });
+    });
+    upstream.end();
+  };
+  open(options.target, false);
 }
 
 /** Answers an upgrade request with a problem and closes the connection. */
