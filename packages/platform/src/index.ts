@@ -8,6 +8,7 @@ export {
 } from './bootstrap.ts';
 export { clientAddress, originVerifyHeader, viewerAddressHeader } from './client-address.ts';
 export { connectNats, createPostgres, createRedis, natsServers, type PostgresOptions, readiness, type Sql } from './clients.ts';
+export { type PostgresHost, postgresHosts, withPostgresUrl } from './postgres-url.ts';
 export {
   baseConfigProperties,
   ConfigError,
