@@ -25,9 +25,10 @@ export const relayService: ServiceDefinition<typeof configSchema, { app?: undefi
     const nc = await nats(config.NATS_URL);
     const relayMetrics = createRelayMetrics(metrics);
     const slot = new ReplicationSlot(sql, { slot: config.RELAY_SLOT, publication: config.RELAY_PUBLICATION });
-    await slot.ensure();
+    await slot.waitForPublication();
     const relay = new Relay({
       source: new ReplicationStream(config.DATABASE_URL, { slot: config.RELAY_SLOT, publication: config.RELAY_PUBLICATION }),
+      slot,
       stream: new BallotsStream(nc, {
         stream: config.BALLOTS_STREAM,
         replicas: config.BALLOTS_STREAM_REPLICAS,
@@ -47,6 +48,7 @@ export const relayService: ServiceDefinition<typeof configSchema, { app?: undefi
       slot.lagBytes().then((bytes) => relayMetrics.slotLag.set(bytes), () => {});
     }, 5000);
     sampler.unref();
+    await relay.prepare();
     relay.start();
     // Stopped before the clients close (closers run newest first).
     onClose(async () => {
