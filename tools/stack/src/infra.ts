@@ -4,11 +4,14 @@ import { MailCatcher } from './mail.ts';
 import { NatsServer } from './nats.ts';
 import { portOr } from './ports.ts';
 import { PostgresServer } from './postgres.ts';
+import { type PgMonitor, type PostgresGroup, startPostgresGroups } from './postgres-ha.ts';
 import { RedisServer } from './redis.ts';
 
 export interface Infra {
   /** A superuser URL (provisioning only; services get their own roles). */
   postgresAdminUrl: string;
+  /** The superuser URL of every shard group, index = shard group number; `[0]` is postgresAdminUrl. */
+  postgresShardAdminUrls?: string[];
   redisUrl: string;
   /** NATS as an unrestricted user (tests and tools). */
   natsUrl: string;
@@ -21,7 +24,16 @@ export interface Infra {
   /** Where the mail catcher keeps every message as `.eml`; absent when `SMTP_URL` came from the environment. */
   mailDir?: string;
   /** The private servers this process started (absent when a URL came from the environment). */
-  servers: { postgres?: PostgresServer; redis?: RedisServer; nats?: NatsServer; mail?: MailCatcher };
+  servers: {
+    postgres?: PostgresServer;
+    /** With `cluster.postgres`: the HA shard groups (a primary and a synchronous standby each), for fault tests. */
+    postgresGroups?: PostgresGroup[];
+    /** ...and the pg_auto_failover monitor that fails them over. */
+    postgresMonitor?: PgMonitor;
+    redis?: RedisServer;
+    nats?: NatsServer;
+    mail?: MailCatcher;
+  };
   stop(): Promise<void>;
 }
 
@@ -33,6 +45,8 @@ export interface InfraOptions {
   ports?: { postgres?: number; redis?: number; nats?: number; natsMonitor?: number; smtp?: number };
   /** The bucket and streams the NATS permissions name (default `*`: any, for a shared test server). */
   natsNames?: NatsNamesInUse;
+  /** Server families in their cluster form (issue 18). */
+  cluster?: { redis?: boolean; nats?: boolean; postgres?: boolean };
 }
 
 /**
@@ -44,11 +58,19 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   const env = options.env ?? process.env;
   const servers: Infra['servers'] = {};
   const stopStarted = () =>
-    Promise.all([servers.postgres?.stop(), servers.redis?.stop(), servers.nats?.stop(), servers.mail?.stop()]);
+    Promise.all([
+      servers.postgres?.stop(),
+      stopPostgresGroups(servers),
+      servers.redis?.stop(),
+      servers.nats?.stop(),
+      servers.mail?.stop(),
+    ]);
   const started = await Promise.all([
     env.DATABASE_URL
       ? env.DATABASE_URL
-      : (async () => {
+      : options.cluster?.postgres
+        ? startPostgresHa(options.dir, servers)
+        : (async () => {
           servers.postgres = new PostgresServer(
             join(options.dir, 'postgres', 'data'),
             await portOr(options.ports?.postgres),
@@ -89,6 +111,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   const [postgresAdminUrl, redisUrl, natsUrl, smtpUrl] = started as [string, string, string, string];
   return {
     postgresAdminUrl,
+    ...(servers.postgresGroups ? { postgresShardAdminUrls: servers.postgresGroups.map((g) => g.adminUrl) } : {}),
     redisUrl,
     natsUrl,
     ...(servers.nats ? { natsServiceUrls: servers.nats.serviceUrls, natsMonitorUrl: servers.nats.monitorUrl } : {}),
@@ -99,4 +122,18 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
       await stopStarted();
     },
   };
+}
+
+/** Two shard groups, each a pg_auto_failover formation (primary + synchronous standby); returns group 0's URL. */
+async function startPostgresHa(dir: string, servers: Infra['servers']): Promise<string> {
+  const { monitor, groups } = await startPostgresGroups(join(dir, 'postgres-ha'), 2);
+  servers.postgresMonitor = monitor;
+  servers.postgresGroups = groups;
+  return groups[0]!.adminUrl;
+}
+
+/** The shard groups, then the monitor (stopped last, so no failover is started by the shutdown). */
+async function stopPostgresGroups(servers: Infra['servers']) {
+  await Promise.all((servers.postgresGroups ?? []).map((g) => g.stop()));
+  await servers.postgresMonitor?.stop();
 }
