@@ -12,7 +12,8 @@ import {
   type Verification,
   verify,
 } from '@onevote/bench';
-import { GiveUp, type MonitoringOptions, type Stack, startStack, waitFor } from '@onevote/stack';
+import { withPostgresUrl } from '@onevote/platform/postgres-url';
+import { GiveUp, type Infra, type MonitoringOptions, type Stack, startStack, waitFor } from '@onevote/stack';
 
 export interface ScenarioContext {
   stack: Stack;
@@ -60,6 +61,15 @@ export interface ScenarioOptions {
   /** Services whose operations listener (`url`) must answer /readyz again after the fault. */
   mustRecover?: (ctx: ScenarioContext) => { name: string; url: string }[];
   extraEnv?: NodeJS.ProcessEnv;
+  /** Servers shared with other scenarios (the cluster topology); by default the stack starts its own. */
+  infra?: Infra;
+  /** The stack's database (default `onevote`); scenarios sharing `infra` each use their own. */
+  database?: string;
+  /**
+   * The stack's directory (default: a new one). A scenario that reuses another's database must
+   * reuse its directory too: the dev secrets there encrypt what the services stored.
+   */
+  dir?: string;
   /** Also run Prometheus and the exporters on the scenario's stack (`stack.monitoring`). */
   monitoring?: MonitoringOptions;
   /** Checks on the live stack after the load, before it is stopped. */
@@ -74,8 +84,9 @@ export interface ScenarioOptions {
  * the invariants checked from the database.
  */
 export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & { verification: Verification; load: LoadState }> {
-  const dir = mkdtempSync(join(process.env.ONEVOTE_TEST_DIR ?? tmpdir(), 'chaos-'));
+  const dir = o.dir ?? mkdtempSync(join(process.env.ONEVOTE_TEST_DIR ?? tmpdir(), 'chaos-'));
   const issuer = await BenchIssuer.start();
+  // A stack that fails to start must not leave the issuer's server holding the process open.
   const stack = await startStack({
     dir,
     portMode: 'random',
@@ -85,12 +96,17 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     extraIssuers: [issuer.trustEntry],
     extraEnv: { ...audienceOnOneAddress, ...o.extraEnv },
     ...(o.monitoring ? { monitoring: o.monitoring } : {}),
+    ...(o.infra ? { infra: o.infra } : {}),
+    ...(o.database ? { database: o.database } : {}),
+  }).catch(async (err: unknown) => {
+    await issuer.stop();
+    throw err;
   });
   try {
     const election = await createOpenElection(stack.gatewayUrl, issuer);
-    const adminUrl = new URL(stack.infra.postgresAdminUrl);
-    adminUrl.pathname = `/${stack.database}`;
-    const ctx: ScenarioContext = { stack, election, issuer, adminUrl: adminUrl.toString() };
+    // withPostgresUrl: a shard group's URL names several hosts (its primary and standby).
+    const adminUrl = withPostgresUrl(stack.infra.postgresAdminUrl, { database: stack.database });
+    const ctx: ScenarioContext = { stack, election, issuer, adminUrl };
     await o.prepare?.(ctx);
     const voters = provisionVoters(issuer, Math.ceil(o.rate * o.loadSeconds * 1.2) + 50, 'onevote', 900);
 

@@ -12,6 +12,7 @@ export {
 export { NatsServer } from './nats.ts';
 export { freePort } from './ports.ts';
 export { PostgresServer } from './postgres.ts';
+export { PgAutoctlNode, PgMonitor, PostgresGroup } from './postgres-ha.ts';
 export { killChildrenOnSignal, ManagedProcess } from './process.ts';
 export { databaseRoles, provisionDatabase } from './provision.ts';
 export { RedisServer } from './redis.ts';
