@@ -43,6 +43,7 @@ function mailLine({ infra, services, gatewayUrl }: Pick<Stack, 'services' | 'gat
 }
 
 function redactUrl(url: string) {
+  if (!URL.canParse(url)) return url.replace(/(:\/\/[^:@/]+:)[^@/]*@/, '$1***@'); // multi-host: h1:p1,h2:p2
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();

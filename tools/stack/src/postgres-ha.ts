@@ -423,8 +423,8 @@ export class PostgresGroup {
       this.create(second);
     }
     for (const node of this.nodes) node.start();
-    if (fresh) await this.waitForSync();
-    else await this.waitForPrimary();
+    await this.waitForPrimary();
+    await this.waitForSync();
   }
 
   /** The first node: our initdb (locale, encoding, superuser as for the single server), then registered. */
@@ -455,7 +455,10 @@ export class PostgresGroup {
     }
   }
 
-  /** Stops both nodes cleanly (the standby first, so the primary is not failed over). */
+  /**
+   * Stops both nodes cleanly (the standby first, so the primary is not failed over); `start()`
+   * brings the group back with the same primary.
+   */
   async stop(): Promise<void> {
     const primary = await this.primary().catch(() => undefined);
     const order = primary ? [...this.nodes.filter((n) => n !== primary), primary] : this.nodes;

@@ -138,6 +138,20 @@ describe('PostgreSQL shard group with pg_auto_failover: primary + synchronous st
     const rows = await one(lost.url(), (sql) => sql`select count(*)::int as n from ha_probe where note = 'after the failover'`);
     assert.ok(rows[0]!.n >= 1);
   });
+
+  test('the whole group stopped and started again: the same primary, synchronous again, nothing lost', async () => {
+    const primary = (await group.primary())!;
+    const [{ n: before } = { n: 0 }] = await pool<{ n: number }[]>`select count(*)::int as n from ha_probe`;
+    await group.stop();
+    assert.ok(group.nodes.every((n) => !n.running));
+    await assert.rejects(pool`select 1`);
+    await group.start();
+    assert.equal((await group.primary())?.name, primary.name);
+    assert.equal((await group.syncStatus()).standbys[0]?.syncState, 'quorum');
+    await waitFor('the pool to reconnect', async () => (await pool`select 1`).length === 1);
+    const [{ n: after } = { n: -1 }] = await pool<{ n: number }[]>`select count(*)::int as n from ha_probe`;
+    assert.equal(after, before);
+  });
 });
 
 async function standbyNode(group: PostgresGroup) {
