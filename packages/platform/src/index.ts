@@ -9,6 +9,7 @@ export {
 export { clientAddress, originVerifyHeader, viewerAddressHeader } from './client-address.ts';
 export { connectNats, createPostgres, createRedis, natsServers, type PostgresOptions, readiness, type Sql } from './clients.ts';
 export { type RedisClient, type RedisClusterSeeds, redisClusterSeeds } from './clients.ts';
+export { type PostgresHost, postgresHosts, withPostgresUrl } from './postgres-url.ts';
 export {
   baseConfigProperties,
   ConfigError,

@@ -33,6 +33,33 @@ const byStatus: Record<number, ProblemCode> = {
   503: 'unavailable',
 };
 
+/**
+ * The database is away, not the request at fault: the connection failed or was lost (postgres.js
+ * codes; SQLSTATE class 08), the server is shutting down or starting (57P01-57P03), or the
+ * connection is to a server that is no longer the primary (25006). During a failover every service
+ * sees these for a few seconds: they are `503 unavailable` with Retry-After, never a 500.
+ */
+const databaseUnavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+  'CONNECT_TIMEOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '25006',
+]);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (databaseUnavailableCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code));
+}
+
 export interface MappedProblem {
   body: ProblemBody;
   headers: Record<string, string>;
@@ -71,6 +98,13 @@ export function toProblem(err: unknown, requestId: string): MappedProblem {
       body: body(mapped, e.message ?? problemCatalogue[mapped].title, requestId),
       headers: {},
       clientError: true,
+    };
+  }
+  if (isDatabaseUnavailable(err)) {
+    return {
+      body: body('unavailable', 'A store this request needs is unavailable; try again shortly', requestId),
+      headers: { 'retry-after': '1' },
+      clientError: false,
     };
   }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {

@@ -231,6 +231,28 @@ describe('/readyz follows PostgreSQL', () => {
     const res = await app.inject({ method: 'GET', url: '/healthz' });
     assert.equal(res.statusCode, 200);
   });
+
+  test('a request whose database is away (stopped, or read-only after a failover) is 503 with Retry-After, not 500', async () => {
+    const api = anApp();
+    api.get('/db', async () => (await sql`select 1 as one`)[0]);
+    // What a connection to a primary that was demoted to a standby gets: SQLSTATE 25006.
+    api.get('/db-read-only', async () => sql.begin('read only', (tx) => tx`create table never_made (id int)`));
+    try {
+      assert.equal((await api.inject({ method: 'GET', url: '/db' })).statusCode, 200);
+      const readOnly = await api.inject({ method: 'GET', url: '/db-read-only' });
+      assert.equal(readOnly.statusCode, 503);
+      assert.equal(readOnly.json().code, 'unavailable');
+      await pg.stop();
+      const down = await api.inject({ method: 'GET', url: '/db' });
+      assert.equal(down.statusCode, 503);
+      assert.equal(down.json().code, 'unavailable');
+      assert.equal(down.headers['retry-after'], '1');
+      await pg.start();
+      assert.equal((await api.inject({ method: 'GET', url: '/db' })).statusCode, 200);
+    } finally {
+      await api.close();
+    }
+  });
 });
 
 describe('the client address behind CloudFront (CloudFront-Viewer-Address with the origin secret)', () => {

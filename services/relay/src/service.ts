@@ -47,11 +47,12 @@ export const relayService: ServiceDefinition<
       });
       pools.push(sql);
       const slot = new ReplicationSlot(sql, { slot: config.RELAY_SLOT, publication: config.RELAY_PUBLICATION });
-      await slot.ensure();
+      await slot.waitForPublication();
       slots.push(slot);
       relays.push(
         new Relay({
           source: new ReplicationStream(url, { slot: config.RELAY_SLOT, publication: config.RELAY_PUBLICATION }),
+          slot,
           stream,
           state: new RelayState(sql),
           ballots: new CountedBallots(sql),
@@ -75,6 +76,16 @@ export const relayService: ServiceDefinition<
       });
     }, 5000);
     sampler.unref();
+    // Every slot is made before the relay is ready, so a fresh relay misses nothing; with several
+    // groups one that is away at boot gets its slot when it is back (the relay's loop makes it).
+    await Promise.all(
+      relays.map((relay, shard) =>
+        relay.prepare().catch((err: unknown) => {
+          if (relays.length === 1) throw err;
+          logger.warn({ err: (err as Error).message, shard }, 'replication slot not made at boot; the relay makes it when the group answers');
+        }),
+      ),
+    );
     for (const relay of relays) relay.start();
     // Stopped before the clients close (closers run newest first).
     onClose(async () => {

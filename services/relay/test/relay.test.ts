@@ -239,6 +239,39 @@ describe('relay: counted ballots from PostgreSQL to JetStream BALLOTS', () => {
     }
   });
 
+  test('a slot lost while the relay was down (a failover: PostgreSQL 15 does not carry it over) is made again, and what it held is republished', async () => {
+    const relay = await startRelay();
+    try {
+      await vote(20);
+      await waitFor('the relay to catch up', async () => new Set(await receiptsIn()).size === (await countStored()));
+    } finally {
+      await relay.close();
+    }
+    // Committed while no relay runs: only the slot knows them, and the slot is then lost.
+    await vote(15);
+    const admin = createPostgres((await testInfra()).postgresAdminUrl, { applicationName: 'relay-test-drop', max: 1 });
+    try {
+      await admin`select pg_drop_replication_slot(${slot})`;
+      const again = await startRelay();
+      try {
+        const [made] = await admin`select 1 from pg_replication_slots where slot_name = ${slot}`;
+        assert.ok(made, 'the relay made its slot again before it was ready');
+        await vote(10); // and what commits after the new slot comes through it
+        const stored = await writer<{ receipt_id: string }[]>`select receipt_id::text from votes.ballots where election_id = ${electionId}`;
+        await waitFor('every stored ballot in the stream', async () => {
+          const inStream = new Set(await receiptsIn());
+          return stored.every((r) => inStream.has(r.receipt_id));
+        }, { timeoutMs: 20_000 });
+        const republished = (await messages()).filter((m) => m.msgId?.startsWith('republish:'));
+        assert.ok(republished.length > 0, 'the 15 came back by a republish from the table');
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await admin.end();
+    }
+  });
+
   const countStored = async () =>
     Number((await writer`select count(*)::int as n from votes.ballots where election_id = ${electionId}`)[0]!.n);
 });

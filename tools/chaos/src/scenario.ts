@@ -81,6 +81,13 @@ export interface ScenarioOptions {
   cluster?: InfraOptions['cluster'];
   /** Processes per service (issue 18: `clusterReplicas`, two of each behind the gateway). */
   replicas?: StackOptions['replicas'];
+  /** The stack's database (default `onevote`); scenarios sharing `infra` each use their own. */
+  database?: string;
+  /**
+   * The stack's directory (default: a new one). A scenario that reuses another's database must
+   * reuse its directory too: the dev secrets there encrypt what the services stored.
+   */
+  dir?: string;
   /** Also run Prometheus and the exporters on the scenario's stack (`stack.monitoring`). */
   monitoring?: MonitoringOptions;
   /** Servers to run on instead of private ones (a cluster topology: `startInfra({ cluster })`); the caller stops them. */
@@ -107,7 +114,7 @@ export interface ScenarioOptions {
  * the invariants checked from the database.
  */
 export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & { verification: Verification; load: LoadState }> {
-  const dir = mkdtempSync(join(process.env.ONEVOTE_TEST_DIR ?? tmpdir(), 'chaos-'));
+  const dir = o.dir ?? mkdtempSync(join(process.env.ONEVOTE_TEST_DIR ?? tmpdir(), 'chaos-'));
   const issuer = await BenchIssuer.start();
   // The cluster topology: the servers are started here (as the stack would, with its NATS names)
   // and handed to the stack, which then leaves stopping them to us.
@@ -121,8 +128,12 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
           ballotsStream: natsNames.ballotsStream,
           eventsStream: natsNames.electionEventsStream,
         },
+      }).catch(async (err: unknown) => {
+        await issuer.stop();
+        throw err;
       })
     : undefined;
+  // A stack that fails to start must not leave the issuer's server (or servers of ours) holding the process open.
   const stack = await startStack({
     dir,
     portMode: 'random',
@@ -135,8 +146,10 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult & 
     ...(o.postgresShards ? { postgresShards: o.postgresShards } : {}),
     ...(o.replicas ? { replicas: o.replicas } : {}),
     ...(o.infra ? { infra: o.infra } : ownInfra ? { infra: ownInfra } : {}),
-  }).catch(async (err) => {
+    ...(o.database ? { database: o.database } : {}),
+  }).catch(async (err: unknown) => {
     await ownInfra?.stop();
+    await issuer.stop();
     throw err;
   });
   try {

@@ -50,6 +50,7 @@ function redactUrl(url: string): string {
   if (url.includes(',') && url.split(',').every((entry) => URL.canParse(entry.trim()))) {
     return url.split(',').map((entry) => redactUrl(entry.trim())).join(',');
   }
+  if (!URL.canParse(url)) return url.replace(/(:\/\/[^:@/]+:)[^@/]*@/, '$1***@'); // multi-host: h1:p1,h2:p2
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();

@@ -62,6 +62,13 @@ export const binaries = {
       'nats-server',
       'nats-server',
     ),
+  // PostgreSQL HA (`cluster.postgres`): pg_auto_failover's pg_autoctl and its monitor extension.
+  pgAutoctl: () => ensure(() => onPath('pg_autoctl'), 'pg_autoctl', 'pg-auto-failover-cli'),
+  pgAutoFailoverExtension: () => {
+    const version = postgresBinDir()?.split('/').at(-2) ?? '15';
+    const lib = `/usr/lib/postgresql/${version}/lib/pgautofailover.so`;
+    return ensure(() => (existsSync(lib) ? lib : undefined), 'pg_auto_failover', `postgresql-${version}-auto-failover`);
+  },
   // Monitoring (`npm start -- --monitoring`, the rule and dashboard tests): Debian's Prometheus,
   // its promtool, and the PostgreSQL and Redis exporters.
   prometheus: () => ensure(() => onPath('prometheus'), 'prometheus', 'prometheus'),

@@ -13,6 +13,7 @@ export { NatsServer } from './nats.ts';
 export { NatsCluster, type NodeStreamView, peersOf } from './nats-cluster.ts';
 export { freePort } from './ports.ts';
 export { PostgresServer } from './postgres.ts';
+export { PgAutoctlNode, PgMonitor, PostgresGroup } from './postgres-ha.ts';
 export { killChildrenOnSignal, ManagedProcess } from './process.ts';
 export { databaseRoles, provisionDatabase, shardDatabaseAdminUrls } from './provision.ts';
 export { RedisServer } from './redis.ts';

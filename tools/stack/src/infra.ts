@@ -5,6 +5,7 @@ import { NatsServer } from './nats.ts';
 import { NatsCluster } from './nats-cluster.ts';
 import { portOr } from './ports.ts';
 import { PostgresServer } from './postgres.ts';
+import { type PgMonitor, type PostgresGroup, startPostgresGroups } from './postgres-ha.ts';
 import { RedisServer } from './redis.ts';
 import { RedisCluster } from './redis-cluster.ts';
 
@@ -41,6 +42,10 @@ export interface Infra {
     natsCluster?: NatsCluster;
     /** With `postgresShards`: every shard group's server, index = shard group (`[0]` is `postgres`). */
     postgresShards?: PostgresServer[];
+    /** With `cluster.postgres`: the HA shard groups (a primary and a synchronous standby each), for fault tests. */
+    postgresGroups?: PostgresGroup[];
+    /** ...and the pg_auto_failover monitor that fails them over. */
+    postgresMonitor?: PgMonitor;
   };
   stop(): Promise<void>;
 }
@@ -74,6 +79,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
     Promise.all([
       servers.postgres?.stop(),
       ...(servers.postgresShards?.slice(1).map((s) => s.stop()) ?? []),
+      stopPostgresGroups(servers),
       servers.redis?.stop(),
       servers.redisCluster?.stop(),
       servers.nats?.stop(),
@@ -85,7 +91,9 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   const started = await Promise.all([
     env.DATABASE_URL
       ? env.DATABASE_URL
-      : (async () => {
+      : options.cluster?.postgres
+        ? startPostgresHa(options.dir, servers)
+        : (async () => {
           servers.postgres = new PostgresServer(
             join(options.dir, 'postgres', 'data'),
             await portOr(options.ports?.postgres),
@@ -147,6 +155,7 @@ export async function startInfra(options: InfraOptions): Promise<Infra> {
   return {
     postgresAdminUrl,
     ...(servers.postgresShards ? { postgresShardAdminUrls: servers.postgresShards.map((s) => s.adminUrl) } : {}),
+    ...(servers.postgresGroups ? { postgresShardAdminUrls: servers.postgresGroups.map((g) => g.adminUrl) } : {}),
     redisUrl,
     natsUrl,
     ...(servers.nats ? { natsServiceUrls: servers.nats.serviceUrls, natsMonitorUrl: servers.nats.monitorUrl } : {}),
@@ -174,4 +183,18 @@ async function startNatsCluster(options: InfraOptions, servers: Infra['servers']
   });
   await servers.natsCluster.start();
   return servers.natsCluster.url;
+}
+
+/** Two shard groups, each a pg_auto_failover formation (primary + synchronous standby); returns group 0's URL. */
+async function startPostgresHa(dir: string, servers: Infra['servers']): Promise<string> {
+  const { monitor, groups } = await startPostgresGroups(join(dir, 'postgres-ha'), 2);
+  servers.postgresMonitor = monitor;
+  servers.postgresGroups = groups;
+  return groups[0]!.adminUrl;
+}
+
+/** The shard groups, then the monitor (stopped last, so no failover is started by the shutdown). */
+async function stopPostgresGroups(servers: Infra['servers']) {
+  await Promise.all((servers.postgresGroups ?? []).map((g) => g.stop()));
+  await servers.postgresMonitor?.stop();
 }

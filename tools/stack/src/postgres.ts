@@ -8,7 +8,7 @@ import { waitFor } from './wait.ts';
 
 // Tuned for a write-heavy single machine; durability settings stay at their safe defaults
 // (fsync on, synchronous_commit on): I1 depends on them.
-const serverSettings = {
+export const serverSettings = {
   listen_addresses: '127.0.0.1',
   unix_socket_directories: '',
   max_connections: '200',
@@ -116,14 +116,14 @@ export class PostgresServer {
   }
 }
 
-function allowTraverse(dir: string) {
+export function allowTraverse(dir: string) {
   for (let d = dir; d !== dirname(d); d = dirname(d)) {
     const mode = statSync(d).mode;
     if ((mode & 0o001) === 0) chmodSync(d, (mode & 0o7777) | 0o001);
   }
 }
 
-function pidAlive(pid: number) {
+export function pidAlive(pid: number) {
   try {
     process.kill(pid, 0);
     return true;

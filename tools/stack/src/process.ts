@@ -14,6 +14,11 @@ export interface ProcessSpec {
   logFile?: string;
   /** Signal for a clean stop (PostgreSQL: SIGINT = fast shutdown). */
   stopSignal?: NodeJS.Signals;
+  /**
+   * A process group of its own (pid = group id), for a supervisor whose children must all be
+   * killed together (pg_autoctl and the PostgreSQL it runs: `process.kill(-pid, 'SIGKILL')`).
+   */
+  detached?: boolean;
 }
 
 const running = new Set<ManagedProcess>();
@@ -55,6 +60,7 @@ export class ManagedProcess {
       cwd: spec.cwd,
       uid: spec.uid,
       gid: spec.gid,
+      detached: spec.detached ?? false,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (spec.logFile) {

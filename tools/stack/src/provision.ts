@@ -1,3 +1,4 @@
+import { withPostgresUrl } from '@onevote/platform/postgres-url';
 import postgres from 'postgres';
 
 /** Each service's own PostgreSQL role and schema (least privilege: a role owns only its schema). */
@@ -62,9 +63,8 @@ export async function provisionDatabase(adminUrl: string, database: string): Pro
     await admin.end();
   }
 
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  // withPostgresUrl, not URL: a shard group's URL names several hosts (primary and standby).
+  const db = postgres(withPostgresUrl(adminUrl, { database }), { max: 1, onnotice: () => {} });
   try {
     await db.unsafe(`revoke all on database ${ident(database)} from public`);
     await db.unsafe(`revoke create on schema public from public`);
@@ -84,11 +84,7 @@ export async function provisionDatabase(adminUrl: string, database: string): Pro
 
   const urls: Record<string, string> = {};
   for (const { service, role } of databaseRoles) {
-    const u = new URL(adminUrl);
-    u.pathname = `/${database}`;
-    u.username = role;
-    u.password = '';
-    urls[service] = u.toString();
+    urls[service] = withPostgresUrl(adminUrl, { database, user: role, password: '' });
   }
   return urls;
 }

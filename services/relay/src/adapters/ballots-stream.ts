@@ -88,14 +88,31 @@ export class BallotsStream {
    * confirmed position is saved only at checkpoints, so after a PostgreSQL crash it can be behind
    * what the stream already holds: transactions at or below this are not published again.
    */
-  async lastCommitLsn(): Promise<bigint | undefined> {
+  async lastCommitLsn(afterSeq = 0): Promise<bigint | undefined> {
+    // A message at or before `afterSeq` came from an earlier slot (before a failover): its position
+    // is not one the current slot's are comparable with.
+    const body = await this.lastMessage(afterSeq);
+    return body?.commitLsn ? lsnToBigInt(body.commitLsn) : undefined;
+  }
+
+  /** When the newest message's (last) transaction was committed, if the stream holds any. */
+  async lastCommittedAt(): Promise<Date | undefined> {
+    const body = await this.lastMessage(0);
+    return body ? new Date(body.committedAt) : undefined;
+  }
+
+  /** The sequence number of the newest message (0 for an empty stream). */
+  async lastSeq(): Promise<number> {
+    const jsm = await (this.manager ??= jetstreamManager(this.nc));
+    return (await jsm.streams.info(this.options.stream)).state.last_seq;
+  }
+
+  private async lastMessage(afterSeq: number): Promise<BallotsCounted | undefined> {
     const jsm = await (this.manager ??= jetstreamManager(this.nc));
     const info = await jsm.streams.info(this.options.stream);
-    if (!info.state.last_seq) return undefined;
+    if (!info.state.last_seq || info.state.last_seq <= afterSeq || info.state.messages === 0) return undefined;
     const last = await jsm.streams.getMessage(this.options.stream, { seq: info.state.last_seq });
-    const body = last?.json<BallotsCounted>();
-    if (!body) return undefined;
-    return body.commitLsn ? lsnToBigInt(body.commitLsn) : undefined;
+    return last?.json<BallotsCounted>();
   }
 
   /**

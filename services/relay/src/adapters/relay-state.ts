@@ -1,6 +1,6 @@
 import type { Sql } from '@onevote/platform';
 
-/** Small named values the relay keeps (schema `relay`): which stream it last filled. */
+/** Small named values the relay keeps (schema `relay`): which stream it last filled, its slot's start. */
 export class RelayState {
   constructor(private readonly sql: Sql) {}
 
@@ -9,6 +9,10 @@ export class RelayState {
       value: string;
     }[];
     return row?.value;
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.sql.unsafe('delete from relay.state where name = $1', [name]);
   }
 
   async set(name: string, value: string): Promise<void> {

@@ -1,5 +1,7 @@
+import { postgresHosts, withPostgresUrl } from '@onevote/platform';
 import type { Client } from 'pg';
 import { LogicalReplicationService } from 'pg-logical-replication';
+import postgres from 'postgres';
 import { type PgOutputMessage, parsePgOutput } from '../domain/pgoutput.ts';
 
 /** A running replication session: decoded messages arrive through `onMessage` until it ends. */
@@ -51,9 +53,11 @@ export class ReplicationStream implements ReplicationSource {
   ) {}
 
   async open(onMessage: (message: PgOutputMessage) => void): Promise<ReplicationSession> {
+    // The slot lives on the primary: after a failover, another server of the URL's list.
+    const connectionString = await writableServerUrl(this.url);
     // A new service per session: a reused one would resume from the last position it *received*.
     const service = new LogicalReplicationService(
-      { connectionString: this.url, replication: 'database', application_name: 'relay' } as never,
+      { connectionString, replication: 'database', application_name: 'relay' } as never,
       // Acknowledgements are the relay's to send, only after JetStream's; never on a timer.
       { acknowledge: { auto: false, timeoutSeconds: 0 } },
     );
@@ -81,4 +85,28 @@ export class ReplicationStream implements ReplicationSource {
       },
     };
   }
+}
+
+/**
+ * The one-server URL of the server that takes writes now. node-postgres (under the replication
+ * library) connects to one host and knows no target_session_attrs, so a shard group's multi-host
+ * URL (primary and standby) is resolved here, at the start of each session, by asking each server.
+ */
+export async function writableServerUrl(url: string, connectTimeoutS = 2): Promise<string> {
+  const hosts = postgresHosts(url);
+  if (hosts.length === 1) return url;
+  for (const host of hosts) {
+    const one = withPostgresUrl(url, { hosts: [host], dropParams: ['target_session_attrs'] });
+    const sql = postgres(one, { max: 1, connect_timeout: connectTimeoutS, onnotice: () => {}, connection: { application_name: 'relay' } });
+    try {
+      const [row] = await sql<{ recovery: boolean; ro: string }[]>`
+        select pg_is_in_recovery() as recovery, current_setting('transaction_read_only') as ro`;
+      if (row && !row.recovery && row.ro === 'off') return one;
+    } catch {
+      // down, or not accepting connections yet: the next one
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  }
+  throw new Error('no server of DATABASE_URL takes writes (a failover in progress?)');
 }

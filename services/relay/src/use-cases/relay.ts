@@ -25,8 +25,18 @@ export interface RelayOptions {
   streamCheckMs: number;
 }
 
+/** The relay's replication slot on the primary (ReplicationSlot). */
+export interface SlotStore {
+  find(): Promise<{ confirmedFlushLsn: string | null } | undefined>;
+  /** Returns the position the new slot starts from. */
+  create(): Promise<string>;
+  drop(): Promise<void>;
+}
+
 export interface RelayDeps {
   source: ReplicationSource;
+  /** When given, the relay makes its slot (again) itself: at start, and after a failover lost it. */
+  slot?: SlotStore;
   stream: BallotsStream;
   state: RelayState;
   ballots: CountedBallots;
@@ -39,6 +49,19 @@ const encoder = new TextEncoder();
 const filledStreamKey = 'filled_stream';
 /** `<stream created> <commit LSN>`: the last commit of this group the stream acknowledged (several groups). */
 const publishedKey = 'published_lsn';
+/** Set while ballots since this time are to be republished (a slot was made anew); cleared after. */
+const republishKey = 'republish_from';
+/** Where the slot this relay made last started: a slot behind it is a stale one (see ensureSlot). */
+const slotStartKey = 'slot_start_lsn';
+/** The stream's last sequence number when the current slot was made: older messages came from an earlier slot. */
+const slotStreamSeqKey = 'slot_stream_seq';
+/**
+ * A republish starts this long before the newest message in the stream. A ballot missing from the
+ * stream committed after that message's transaction; its counted_at is its own transaction's start,
+ * at most seconds before its commit (vote-api's statement timeouts are under a second, plus a
+ * synchronous-standby wait): two minutes is far beyond that.
+ */
+const republishMarginMs = 2 * 60_000;
 
 /**
  * Moves counted ballots from PostgreSQL into JetStream `BALLOTS`, in commit order, at least once:
@@ -71,6 +94,11 @@ export class Relay {
     this.loop ??= this.run();
   }
 
+  /** Makes the slot before the relay is ready (the service's boot), so a fresh relay misses nothing. */
+  async prepare(): Promise<void> {
+    await this.ensureSlot();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
@@ -87,10 +115,67 @@ export class Relay {
     const filled = await this.deps.state.get(filledStreamKey);
     if (filled === created) return;
     const started = Date.now();
+    const count = await this.publishFromTables(`refill:${created}`, '-infinity');
+    await this.deps.state.set(filledStreamKey, created);
+    this.deps.metrics.refills.inc();
+    this.deps.logger.info({ ballots: count, ms: Date.now() - started, stream: created, shard: this.shard }, 'BALLOTS stream refilled from PostgreSQL');
+  }
+
+  /**
+   * Makes the replication slot if the primary has none: at the first start, and after a failover
+   * (PostgreSQL 15 does not carry a logical slot over to the promoted standby). A new slot decodes
+   * only what commits after it is made, so what the lost slot had not delivered yet is republished
+   * from the tables: every ballot counted since shortly before the stream's newest message (audit
+   * appends a ballot it already has no second time). The republish is noted in relay.state before
+   * the slot is made, so a relay that dies in between still does it.
+   */
+  private async ensureSlot(): Promise<void> {
+    const { slot, state, stream, logger } = this.deps;
+    if (!slot) return;
+    let from = await state.get(republishKey);
+    let found = await slot.find();
+    const lastStart = await state.get(slotStartKey);
+    if (found?.confirmedFlushLsn && lastStart && lsnToBigInt(found.confirmedFlushLsn) < lsnToBigInt(lastStart)) {
+      // Behind the slot this relay made last: a slot left on a node that was primary before a
+      // failover, came back as a standby (pg_rewind keeps pg_replslot) and is primary again. Its
+      // position belongs to a history that was rewound away.
+      logger.warn({ confirmed: found.confirmedFlushLsn, lastStart }, 'replication slot older than the last one made; dropping it');
+      await slot.drop();
+      found = undefined;
+    }
+    if (!found) {
+      if (from === undefined) {
+        const { created } = await stream.ensure();
+        // The stream this relay filled holds what the lost slot delivered: only its end may be
+        // missing. Any other stream is refilled whole by checkStream.
+        if ((await state.get(filledStreamKey)) === created) from = await this.republishStart();
+      }
+      if (from !== undefined) await state.set(republishKey, from);
+      const start = await slot.create();
+      await state.set(slotStartKey, start);
+      logger.info({ start, republishFrom: from ?? null }, 'replication slot made');
+    }
+    if (from !== undefined) {
+      const started = Date.now();
+      const count = await this.publishFromTables(`republish:${from}`, from);
+      await state.set(slotStreamSeqKey, String(await stream.lastSeq()));
+      await state.delete(republishKey);
+      logger.info({ ballots: count, since: from, ms: Date.now() - started }, 'ballots republished after the replication slot was made anew');
+    }
+  }
+
+  /** When the stream's newest transaction was committed, less the margin; everything for an empty stream. */
+  private async republishStart(): Promise<string> {
+    const last = await this.deps.stream.lastCommittedAt();
+    return last ? new Date(last.getTime() - republishMarginMs).toISOString() : '-infinity';
+  }
+
+  /** Publishes the ballots counted since `since`, then the voids made since then; returns how many. */
+  private async publishFromTables(idPrefix: string, since: string): Promise<number> {
     let count = 0;
-    for await (const batch of this.deps.ballots.all()) {
+    for await (const batch of this.deps.ballots.all(since)) {
       const messages = [...groupBy(batch, (b) => b.electionId)].map(([electionId, ballots]) =>
-        this.message(electionId, `${this.idPrefix}refill:${created}:${electionId}:${ballots[0]!.receiptId}`, {
+        this.message(electionId, `${this.idPrefix}${idPrefix}:${electionId}:${ballots[0]!.receiptId}`, {
           committedAt: ballots.at(-1)!.countedAt,
           ballots,
         }),
@@ -99,9 +184,9 @@ export class Relay {
       count += batch.length;
     }
     // Then the voids, in the order they were made: each cancels a ballot published above.
-    for await (const batch of this.deps.ballots.voids()) {
+    for await (const batch of this.deps.ballots.voids(since)) {
       const messages = [...groupBy(batch, (v) => v.electionId)].map(([electionId, voids]) =>
-        this.message(electionId, `${this.idPrefix}refill:${created}:${electionId}:void:${voids[0]!.receiptId}`, {
+        this.message(electionId, `${this.idPrefix}${idPrefix}:${electionId}:void:${voids[0]!.receiptId}`, {
           committedAt: voids.at(-1)!.at,
           ballots: [],
           voids,
@@ -110,9 +195,7 @@ export class Relay {
       await this.deps.stream.publish(messages);
       count += batch.length;
     }
-    await this.deps.state.set(filledStreamKey, created);
-    this.deps.metrics.refills.inc();
-    this.deps.logger.info({ ballots: count, ms: Date.now() - started, stream: created, shard: this.shard }, 'BALLOTS stream refilled from PostgreSQL');
+    return count;
   }
 
   /**
@@ -125,13 +208,13 @@ export class Relay {
   }
 
   /**
-   * The newest commit of this group already in the stream. One group: the stream's newest message.
-   * Several: this group's relay state, written after each acknowledged publish (the stream's newest
-   * message may be another group's, and finding this group's last one would mean reading back
-   * through the stream).
+   * The newest commit of this group already in the stream. One group: the stream's newest message
+   * published since the current slot was made (older ones came from an earlier slot). Several: this
+   * group's relay state, written after each acknowledged publish (the stream's newest message may be
+   * another group's, and finding this group's last one would mean reading back through the stream).
    */
   private async highWaterMark(): Promise<bigint | undefined> {
-    if (!this.shared) return this.deps.stream.lastCommitLsn();
+    if (!this.shared) return this.deps.stream.lastCommitLsn(Number((await this.deps.state.get(slotStreamSeqKey)) ?? 0));
     const saved = await this.deps.state.get(publishedKey);
     const [stream, lsn] = saved?.split(' ') ?? [];
     return stream === this.streamCreated && lsn ? lsnToBigInt(lsn) : undefined;
@@ -141,6 +224,8 @@ export class Relay {
     while (!this.stopped) {
       let session: ReplicationSession | undefined;
       try {
+        // After a failover the primary has no slot (or a stale one): made again before the session.
+        await this.ensureSlot();
         await this.checkStream();
         this.highWater = await this.highWaterMark();
         this.pending = [];
