@@ -14,6 +14,9 @@ export async function migrate(sql: Sql, options: { schema: string; dir: string; 
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
   const files = (await readdir(dir)).filter((f) => migrationFile.test(f)).sort();
   await sql.begin(async (tx) => {
+    // A pool's statement_timeout is for requests (vote-api's is under a second): a replica waiting
+    // here for another's migrations, or a migration that takes a while, must not be cancelled by it.
+    await tx`set local statement_timeout = 0`;
     await tx`select pg_advisory_xact_lock(hashtext(${`onevote.migrate.${schema}`}))`;
     // The stack provisions the schema owned by the service's role; creating it is the fallback for
     // a database where the role itself may create schemas.

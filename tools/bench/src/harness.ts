@@ -25,8 +25,19 @@ export const audienceOnOneAddress: NodeJS.ProcessEnv = {
 /** Every server process of the stack, for CPU accounting (PostgreSQL as a process tree). */
 export function serverComponents(stack: Stack): Component[] {
   const out: Component[] = [];
-  for (const [name, s] of stack.services) if (s.process.pid) out.push({ name, pid: s.process.pid, tree: false });
-  const { postgres, redis, nats, redisCluster } = stack.infra.servers;
+  // Every replica of each service; the second and later ones as `vote-api#2`, ...
+  for (const [name, replicas] of stack.replicas) {
+    replicas.forEach((s, i) => s.process.pid && out.push({ name: i === 0 ? name : `${name}#${i + 1}`, pid: s.process.pid, tree: false }));
+  }
+  const { postgres, redis, nats, redisCluster, natsCluster, postgresGroups, postgresMonitor } = stack.infra.servers;
+  // HA shard groups (pg_auto_failover): each node's PostgreSQL as a tree, its keeper, and the monitor.
+  for (const [group, g] of (postgresGroups ?? []).entries()) {
+    g.nodes.forEach((node, i) => {
+      if (node.postmasterPid) out.push({ name: `postgres-g${group}n${i + 1}`, pid: node.postmasterPid, tree: true });
+      if (node.pid) out.push({ name: `pg_autoctl-g${group}n${i + 1}`, pid: node.pid, tree: false });
+    });
+  }
+  if (postgresMonitor?.node.postmasterPid) out.push({ name: 'postgres-monitor', pid: postgresMonitor.node.postmasterPid, tree: true });
   if (postgres?.pid) out.push({ name: 'postgres', pid: postgres.pid, tree: true });
   // Vote shard groups 1.. (plain servers of their own), each counted as its own component.
   for (const [group, server] of (stack.infra.servers.postgresShards ?? []).entries()) {
@@ -36,6 +47,10 @@ export function serverComponents(stack: Stack): Component[] {
   // A Redis Cluster: each of its 6 nodes (3 primaries, 3 replicas) on its own.
   redisCluster?.nodePids.forEach((pid, i) => pid && out.push({ name: `redis-${i}`, pid, tree: false }));
   if (nats?.pid) out.push({ name: 'nats', pid: nats.pid, tree: false });
+  [0, 1, 2].forEach((i) => {
+    const pid = natsCluster?.pid(i);
+    if (pid) out.push({ name: `nats-${i}`, pid, tree: false });
+  });
   return out;
 }
 

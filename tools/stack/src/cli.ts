@@ -7,15 +7,19 @@ import { MissingBinaryError } from './binaries.ts';
 import { startInfra } from './infra.ts';
 import { ManagedProcess } from './process.ts';
 import { repoRoot, type ServiceName } from './services.ts';
-import { type Stack, startStack } from './stack.ts';
+import { clusterReplicas, clusterTopology, type Stack, startStack } from './stack.ts';
 
 const [command = 'start', ...args] = process.argv.slice(2);
 
 async function start() {
   const dir = join(repoRoot, '.data');
   const monitoring = args.includes('--monitoring');
+  const cluster = args.includes('--cluster');
   console.log(
-    '[stack] starting PostgreSQL, Redis and NATS under .data/ (unless DATABASE_URL, REDIS_URL, NATS_URL are set)' +
+    (cluster
+      ? '[stack] starting the cluster topology under .data/: a Redis Cluster (3 primaries + 3 replicas), a 3-node NATS cluster, two PostgreSQL shard groups (primary + synchronous standby, pg_auto_failover), two replicas of each service'
+      : '[stack] starting PostgreSQL, Redis and NATS under .data/') +
+      ' (unless DATABASE_URL, REDIS_URL, NATS_URL are set)' +
       (monitoring ? ', then Prometheus and the PostgreSQL and Redis exporters' : ''),
   );
   let stack: Stack | undefined;
@@ -36,6 +40,7 @@ async function start() {
     portMode: 'fixed',
     logTo: 'stdout',
     seed: true,
+    ...(cluster ? { cluster: clusterTopology, replicas: clusterReplicas } : {}),
     ...(monitoring ? { monitoring: { scrapeInterval: process.env.PROMETHEUS_SCRAPE_INTERVAL || '5s' } } : {}),
   });
   if (stopping) return;

@@ -20,6 +20,6 @@ export { RedisServer } from './redis.ts';
 export { clusterErrorCounts, initialPrimaryOf, keySlots, RedisCluster, type RedisClusterNode, type RedisClusterOptions } from './redis-cluster.ts';
 export { redisCall } from './resp.ts';
 export { repoRoot, runServiceCli, type ServiceName, serviceDefs, spawnService, waitReady } from './services.ts';
-export { clusterReplicas, type RunningService, type Stack, type StackOptions, startStack } from './stack.ts';
+export { clusterReplicas, clusterTopology, type RunningService, type Stack, type StackOptions, startStack } from './stack.ts';
 export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';
 export { GiveUp, waitFor } from './wait.ts';

@@ -153,6 +153,16 @@ export class PgAutoctlNode {
     return existsSync(join(this.dataDir, 'PG_VERSION'));
   }
 
+  /** Its `pg_autoctl run` supervisor's process id, while it runs (CPU accounting). */
+  get pid(): number | undefined {
+    return this.process?.running ? this.process.pid : undefined;
+  }
+
+  /** Its PostgreSQL postmaster's process id, while it runs (CPU accounting: backends are its children). */
+  get postmasterPid(): number | undefined {
+    return postmasterPid(this.dataDir);
+  }
+
   /** Whether its pg_autoctl supervisor runs (it restarts PostgreSQL itself if that alone dies). */
   get running(): boolean {
     return this.process?.running ?? false;

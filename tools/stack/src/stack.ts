@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { natsNames } from '@onevote/contracts';
 import { join } from 'node:path';
 import { configVariables } from './config-reference.ts';
-import { type Infra, startInfra } from './infra.ts';
+import { type Infra, type InfraOptions, startInfra } from './infra.ts';
 import { type Monitoring, type MonitoringOptions, startMonitoring } from './monitoring.ts';
 import { freePort, portOr } from './ports.ts';
 import { ManagedProcess } from './process.ts';
@@ -23,6 +23,11 @@ import {
 export interface StackOptions {
   /** Data of private servers, logs and dev secrets go here (`.data/`, or a temp dir in tests). */
   dir: string;
+  /**
+   * Server families of the stack's own infra in their cluster form (`npm start -- --cluster`:
+   * `clusterTopology`); with `infra`, that infra's.
+   */
+  cluster?: InfraOptions['cluster'];
   env?: NodeJS.ProcessEnv;
   /** `fixed`: the documented ports (8080-8084, `PORT` for the gateway) when free; `random`: any free ports. */
   portMode: 'fixed' | 'random';
@@ -50,6 +55,9 @@ export interface StackOptions {
    */
   replicas?: Partial<Record<ServiceName, number>>;
 }
+
+/** The cluster topology's servers (issue 18): Redis Cluster, a 3-node NATS cluster, two HA PostgreSQL shard groups. */
+export const clusterTopology: NonNullable<InfraOptions['cluster']> = { redis: true, nats: true, postgres: true };
 
 /** The cluster topology's replicas (issue 18): two of every service behind the gateway. */
 export const clusterReplicas: Partial<Record<ServiceName, number>> = {
@@ -120,6 +128,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         eventsStream: options.extraEnv?.ELECTION_EVENTS_STREAM ?? natsNames.electionEventsStream,
       },
       ...(options.postgresShards ? { postgresShards: options.postgresShards } : {}),
+      ...(options.cluster ? { cluster: options.cluster } : {}),
     }));
   try {
     const databaseUrls = await provisionOrShare(infra.postgresAdminUrl, options.database ?? 'onevote');
