@@ -15,6 +15,8 @@ import {
   OtlpReceiver,
   type ServiceName,
   shardDatabaseAdminUrls,
+  clusterReplicas,
+  clusterTopology,
   spawnService,
   startStack,
   waitReady,
@@ -41,6 +43,9 @@ const { values: args } = parseArgs({
     'results-rps': { type: 'string', default: '20' },
     target: { type: 'string', default: 'gateway' },
     replicas: { type: 'string', default: '1' },
+    // `--cluster`: the cluster topology of issue 18 (Redis Cluster, 3-node NATS, two HA PostgreSQL
+    // shard groups, two replicas of each service); `--target vote-api` then spreads over both vote-api replicas.
+    cluster: { type: 'boolean', default: false },
     'batch-max': { type: 'string', default: '' },
     'batch-wait-ms': { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
@@ -112,6 +117,7 @@ async function main() {
     extraIssuers: [issuer.trustEntry],
     nodeArgs,
     omit: without,
+    ...(args.cluster ? { cluster: clusterTopology, replicas: clusterReplicas } : {}),
   });
   const extraReplicas: { url: string; process: ManagedProcess }[] = [];
   try {
@@ -126,7 +132,8 @@ async function main() {
       await waitReady(`vote-api replica ${i}`, opsPort, proc);
       extraReplicas.push({ url: `http://127.0.0.1:${port}`, process: proc });
     }
-    const targets = args.target === 'vote-api' ? [first.url, ...extraReplicas.map((r) => r.url)] : [stack.gatewayUrl];
+    const voteApiUrls = (stack.replicas.get('vote-api') ?? [first]).map((r) => r.url);
+    const targets = args.target === 'vote-api' ? [...voteApiUrls, ...extraReplicas.map((r) => r.url)] : [stack.gatewayUrl];
     const gateway = stack.gatewayUrl;
 
     const election = await createOpenElection(gateway, issuer, { eligibility });
@@ -276,7 +283,7 @@ async function main() {
       wrongVoter: checks.wrongVoter,
       ballotRows: checks.ballotRows,
       machine: reference,
-      settings: { target: args.target, tracing: args.tracing, eligibility, without, replicas: Number(args.replicas), concurrency, rate, duration, cores: cpus().length, ...benchEnv },
+      settings: { target: args.target, cluster: args.cluster, tracing: args.tracing, eligibility, without, replicas: Number(args.replicas), concurrency, rate, duration, cores: cpus().length, ...benchEnv },
     };
     printTable(result);
     process.stdout.write(`${JSON.stringify(result)}\n`);
