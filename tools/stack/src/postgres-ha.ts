@@ -17,7 +17,7 @@ import { waitFor } from './wait.ts';
 
 /**
  * The monitor's failure detection, tuned so a dead primary is replaced in a few seconds (the
- * defaults take ~50 s). A node is failed when the monitor cannot connect to it (1 s timeout, one
+ * defaults take about a minute). A node is failed when the monitor cannot connect to it (1 s timeout, one
  * retry 0.5 s later) and its keeper has not reported for 2 s.
  */
 const monitorSettings = {
