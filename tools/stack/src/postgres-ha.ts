@@ -17,7 +17,7 @@ import { waitFor } from './wait.ts';
 
 /**
  * The monitor's failure detection, tuned so a dead primary is replaced in a few seconds (the
- * defaults take ~50 s). A node is failed when the monitor cannot connect to it (1 s timeout, one
+ * defaults take about a minute). A node is failed when the monitor cannot connect to it (1 s timeout, one
  * retry 0.5 s later) and its keeper has not reported for 2 s.
  */
 const monitorSettings = {
@@ -330,13 +330,13 @@ export class PgMonitor {
   async start(): Promise<void> {
     const { node, autoctl } = this;
     if (!node.created) {
+      // --listen: only on 127.0.0.1, from the first start on (the default is every address; the
+      // option works for the monitor too, though its --help leaves it out).
       autoctl.exec(
         ['create', 'monitor', '--pgdata', node.dataDir, '--pgport', String(this.port), '--hostname', '127.0.0.1',
-          '--auth', 'trust', '--no-ssl', '--pgctl', autoctl.pgctl],
+          '--listen', '127.0.0.1', '--auth', 'trust', '--no-ssl', '--pgctl', autoctl.pgctl],
         node.logFile,
       );
-      // Only on 127.0.0.1 (pg_autoctl's default is every address).
-      autoctl.exec(['config', 'set', '--pgdata', node.dataDir, 'postgresql.listen_addresses', '127.0.0.1'], node.logFile);
       writeOwnConf(autoctl, node.dataDir, { unix_socket_directories: `'${autoctl.socketDir}'`, ...monitorSettings });
     }
     node.start();
@@ -471,8 +471,18 @@ export class PostgresGroup {
    */
   async stop(): Promise<void> {
     const primary = await this.primary().catch(() => undefined);
-    const order = primary ? [...this.nodes.filter((n) => n !== primary), primary] : this.nodes;
-    for (const node of order) await node.stop();
+    if (!primary) {
+      for (const node of this.nodes) await node.stop();
+      return;
+    }
+    for (const node of this.nodes) if (node !== primary) await node.stop();
+    // Once the monitor has seen the standby go (the primary then commits alone, wait_primary), the
+    // standby is no candidate: stopping the primary now starts no failover, here or at the restart.
+    await waitFor(`${primary.name} to run alone`, async () => {
+      const states = await this.monitor.nodes(this.formation);
+      return states.some((n) => n.name === primary.name && n.reportedState === 'wait_primary' && n.goalState === 'wait_primary');
+    }, { timeoutMs: 30_000, intervalMs: 200 }).catch(() => {}); // a monitor that is away decides nothing either
+    await primary.stop();
   }
 
   /** The node that accepts writes now, if any (what clients with target_session_attrs=read-write find). */

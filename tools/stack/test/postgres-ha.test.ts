@@ -146,11 +146,11 @@ describe('PostgreSQL shard group with pg_auto_failover: primary + synchronous st
     assert.ok(group.nodes.every((n) => !n.running));
     await assert.rejects(pool`select 1`);
     await group.start();
-    assert.equal((await group.primary())?.name, primary.name);
-    assert.equal((await group.syncStatus()).standbys[0]?.syncState, 'quorum');
+    assert.equal((await group.primary())?.name, primary.name, 'the same primary after the restart');
+    assert.equal((await group.syncStatus()).standbys[0]?.syncState, 'quorum', 'synchronous again');
     await waitFor('the pool to reconnect', async () => (await pool`select 1`).length === 1);
     const [{ n: after } = { n: -1 }] = await pool<{ n: number }[]>`select count(*)::int as n from ha_probe`;
-    assert.equal(after, before);
+    assert.equal(after, before, 'every row kept');
   });
 });
 
