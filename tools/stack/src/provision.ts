@@ -97,12 +97,6 @@ export function shardDatabaseAdminUrls(
   infra: { postgresAdminUrl: string; postgresShardAdminUrls?: string[] },
   database: string,
 ): string[] {
-  return (infra.postgresShardAdminUrls ?? [infra.postgresAdminUrl]).map((server) => withDatabase(server, database));
+  return (infra.postgresShardAdminUrls ?? [infra.postgresAdminUrl]).map((server) => withPostgresUrl(server, { database }));
 }
 
-/** `url` naming `database` instead; by text, so a multi-host URL (`h1:p1,h2:p2`, an HA group) works too. */
-export function withDatabase(url: string, database: string): string {
-  const match = /^([a-z]+:\/\/[^/?]*)(\/[^?]*)?(\?.*)?$/.exec(url);
-  if (!match) throw new Error('not a database URL');
-  return `${match[1]}/${database}${match[3] ?? ''}`;
-}

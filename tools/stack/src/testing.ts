@@ -15,7 +15,8 @@ import { freePort } from './ports.ts';
 import { PostgresServer } from './postgres.ts';
 import { killChildrenOnSignal } from './process.ts';
 import { RedisCluster } from './redis-cluster.ts';
-import { provisionDatabase, withDatabase } from './provision.ts';
+import { withPostgresUrl } from '@onevote/platform/postgres-url';
+import { provisionDatabase } from './provision.ts';
 import { type Stack, type StackOptions, startStack } from './stack.ts';
 
 killChildrenOnSignal();
@@ -171,7 +172,7 @@ export async function freshShardedDatabase(count: number): Promise<{
   const name = uniqueName('t');
   const servers = await testShardAdminUrls(count);
   const urls = await Promise.all(servers.map((server) => provisionDatabase(server, name)));
-  const adminUrls = servers.map((server) => withDatabase(server, name));
+  const adminUrls = servers.map((server) => withPostgresUrl(server, { database: name }));
   const shardUrls = Object.fromEntries(Object.keys(urls[0]!).map((service) => [service, urls.map((u) => u[service]).join(' ')]));
   return { name, adminUrls, urls, shardUrls };
 }
