@@ -28,12 +28,27 @@ export function banner(
     '  Services:',
     ...rows,
     '',
-    `  PostgreSQL ${redactUrl(infra.postgresAdminUrl)}   Redis ${infra.redisUrl}   NATS ${redactUrl(infra.natsUrl)}`,
+    ...serverLines(infra),
     ...monitoringLines(stack.monitoring),
     '',
     '  Press Ctrl-C to stop everything.',
     '',
   ].join('\n');
+}
+
+/** One line, or one per server family when the topology is the cluster's (several URLs each). */
+function serverLines(infra: Stack['infra']): string[] {
+  const shards = infra.postgresShardAdminUrls ?? [];
+  if (shards.length <= 1 && !infra.redisUrl.includes(',') && !infra.natsUrl.includes(',')) {
+    return [`  PostgreSQL ${redactUrl(infra.postgresAdminUrl)}   Redis ${infra.redisUrl}   NATS ${redactUrl(infra.natsUrl)}`];
+  }
+  return [
+    ...(shards.length > 1
+      ? shards.map((url, group) => `  PostgreSQL shard group ${group}: ${redactUrl(url)}`)
+      : [`  PostgreSQL ${redactUrl(infra.postgresAdminUrl)}`]),
+    `  Redis ${infra.redisUrl}`,
+    `  NATS ${redactUrl(infra.natsUrl)}`,
+  ];
 }
 
 function mailLine({ infra, services, gatewayUrl }: Pick<Stack, 'services' | 'gatewayUrl' | 'infra'>): string {
