@@ -29,6 +29,8 @@ const toVoter = (r: VoterRow): Voter => ({
 
 const uniqueViolation = '23505';
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export class VotersRepository {
   constructor(private readonly sql: Sql) {}
 
@@ -51,6 +53,8 @@ export class VotersRepository {
   }
 
   async byId(id: string): Promise<Voter | undefined> {
+    // Our voters' ids are uuids; a trusted external issuer's voter ("<prefix>:<sub>") is none of ours.
+    if (!uuidPattern.test(id)) return undefined;
     const [row] = await this.sql<VoterRow[]>`
       select id, email, password_hash, roles, email_verified_at is not null as email_verified
       from identity.voters where id = ${id}`;
