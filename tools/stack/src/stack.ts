@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { natsNames } from '@onevote/contracts';
+import { isDatabaseUnavailable } from '@onevote/platform/problem';
 import { join } from 'node:path';
 import { configVariables } from './config-reference.ts';
 import { type Infra, type InfraOptions, startInfra } from './infra.ts';
@@ -307,11 +308,27 @@ function envPrefix(name: ServiceName) {
 // service uses that URL and creates its own schema.
 async function provisionOrShare(adminUrl: string, database: string): Promise<Record<string, string>> {
   try {
-    return await provisionDatabase(adminUrl, database);
+    return await provisionWhileFailingOver(adminUrl, database);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code !== '42501') throw err; // insufficient_privilege
     process.stderr.write('[stack] DATABASE_URL may not create roles; every service uses it as given\n');
     return Object.fromEntries(databaseRoles.map((r) => [r.service, adminUrl]));
+  }
+}
+
+/**
+ * A shard group in the middle of a failover (no primary yet, or a connection that reached the node
+ * just demoted: 25006) is asked again, for up to a minute, as every service does with a 503.
+ */
+async function provisionWhileFailingOver(adminUrl: string, database: string): Promise<Record<string, string>> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await provisionDatabase(adminUrl, database);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500)); // a retry's back-off, not a wait for a condition
+    }
   }
 }
