@@ -7,9 +7,10 @@ export async function waitFor(
   probe: () => Promise<boolean> | boolean,
   { timeoutMs = 30_000, intervalMs = 100 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  // A monotonic clock: a step of the wall clock (NTP on a VM) must not end the wait early.
+  const deadline = performance.now() + timeoutMs;
   let lastError: unknown;
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     try {
       if (await probe()) return;
     } catch (err) {
