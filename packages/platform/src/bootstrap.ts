@@ -35,6 +35,15 @@ export interface ServiceContext<C> {
       ready?: boolean;
     },
   ): Promise<Sql>;
+  /**
+   * One pool per vote shard group (`urls`, index = group), each made as `postgres` makes one (named
+   * `<service> shard <n>` when there are several). One group: in `/readyz` as usual; several: ready
+   * while any group answers, so a group that is down costs only its own voters.
+   */
+  postgresShards(
+    urls: readonly string[],
+    options: Omit<PostgresOptions, 'applicationName'> & { migrations?: { schema: string; dir: URL } },
+  ): Promise<Sql[]>;
   /** `ready: false` for a Redis the service can answer without (it is then not in `/readyz`). */
   redis(url: string, options?: { ready?: boolean }): RedisClient;
   nats(url: string): Promise<NatsConnection>;
@@ -117,6 +126,20 @@ export async function bootService<S extends TObject, R extends { app?: App }>(
       if (ready) checks.push(readiness.postgres(sql));
       if (migrations) await migrate(sql, { schema: migrations.schema, dir: fileURLToPath(migrations.dir), logger });
       return sql;
+    },
+    async postgresShards(urls, options) {
+      const shards: Sql[] = [];
+      for (const [index, url] of urls.entries()) {
+        shards.push(
+          await context.postgres({
+            ...options,
+            url,
+            ...(urls.length > 1 ? { applicationName: `${definition.name} shard ${index}`, ready: false } : {}),
+          }),
+        );
+      }
+      if (shards.length > 1) checks.push(readiness.postgresShards(shards));
+      return shards;
     },
     redis(url, { ready = true } = {}) {
       const redis = createRedis(url, logger);

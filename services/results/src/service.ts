@@ -1,6 +1,6 @@
 import { createAuthenticator, RedisReplayStore, RedisRevocationList } from '@onevote/auth';
 import { ElectionConfigCache, openElectionsBucket, shardUrls } from '@onevote/election-config';
-import { type App, readiness, type ServiceDefinition, type Sql } from '@onevote/platform';
+import type { App, ServiceDefinition } from '@onevote/platform';
 import { buildApp } from './app.ts';
 import { configSchema } from './config.ts';
 
@@ -8,21 +8,10 @@ import { configSchema } from './config.ts';
 export const resultsService: ServiceDefinition<typeof configSchema, { app: App }> = {
   name: 'results',
   configSchema,
-  async build({ config, logger, metrics, postgres, redis, nats, onClose, ready }) {
+  async build({ config, logger, metrics, postgresShards, redis, nats, onClose }) {
     // The tallies of every vote shard group (VOTE_SHARD_URLS; one group: DATABASE_URL).
-    const urls = shardUrls(config);
-    const shards: Sql[] = [];
-    for (const [index, url] of urls.entries()) {
-      shards.push(
-        await postgres({
-          url,
-          max: config.DATABASE_POOL_SIZE,
-          ...(urls.length > 1 ? { applicationName: `results shard ${index}`, ready: false } : {}),
-        }),
-      );
-    }
     // Several groups: ready while any answers (a group away leaves the others' tallies live).
-    if (shards.length > 1) ready(readiness.postgresShards(shards));
+    const shards = await postgresShards(shardUrls(config), { max: config.DATABASE_POOL_SIZE });
     // Only admins' views of hidden results need it: public results are served without Redis.
     const replayRedis = redis(config.REDIS_URL, { ready: false });
     const nc = await nats(config.NATS_URL);
